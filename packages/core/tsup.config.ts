@@ -1,0 +1,7 @@
+import { libraryConfig } from '../../tsup.base';
+
+export default libraryConfig({
+  index: 'src/index.ts',
+  testing: 'src/testing/index.ts',
+  prometheus: 'src/prometheus.ts',
+});

@@ -1,0 +1,5 @@
+import { libraryConfig } from '../../tsup.base';
+
+export default libraryConfig({
+  index: 'src/index.ts',
+});

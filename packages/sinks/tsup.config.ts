@@ -1,0 +1,7 @@
+import { libraryConfig } from '../../tsup.base';
+
+export default libraryConfig({
+  sqlite: 'src/sqlite/index.ts',
+  redis: 'src/redis/index.ts',
+  clickhouse: 'src/clickhouse/index.ts',
+});
