@@ -12,3 +12,6 @@ export * from './sinks/stats.js';
 export * from './store/link-store.js';
 export * from './transport/transport.js';
 export * from './shortener-types.js';
+export * from './links/link-fields.js';
+export * from './analytics.js';
+export * from './shortener.js';

@@ -1,0 +1,68 @@
+import type { ClickProducer } from './transport/transport.js';
+import type { ClickSink } from './sinks/click-sink.js';
+import type { StatsReader } from './sinks/stats.js';
+import { MemoryTransport } from './transport/memory-transport.js';
+import { MemorySink } from './sinks/memory-sink.js';
+import { ClickWorker, type ClickWorkerOptions } from './worker/click-worker.js';
+
+/**
+ * Where a shortener's clicks go and where its stats come from. The shortener closes it
+ * after its emitter has drained.
+ */
+export interface Analytics {
+  /** Receives the emitter's batches (a transport's producer side). */
+  producer: ClickProducer;
+  /** Answers `Shortener.stats`; without one, `stats()` throws `unavailable`. */
+  stats?: StatsReader;
+  /** Stops whatever runs in-process (workers) and releases transports and sinks. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createInProcessAnalytics}. */
+export interface InProcessAnalyticsOptions {
+  /** Sinks the embedded worker writes; default one {@link MemorySink}. */
+  sinks?: ClickSink[];
+  /** Stats source; default the first sink when it is also a {@link StatsReader}. */
+  stats?: StatsReader;
+  /** Tuning of the embedded worker (retries, concurrency, dead letters, enrichment). */
+  worker?: Omit<ClickWorkerOptions, 'consumer' | 'sinks'>;
+}
+
+/** {@link Analytics} running in this process, with its parts exposed for metrics and tests. */
+export interface InProcessAnalytics extends Analytics {
+  transport: MemoryTransport;
+  worker: ClickWorker;
+  sinks: readonly ClickSink[];
+}
+
+function isStatsReader(value: unknown): value is StatsReader {
+  return typeof (value as Partial<StatsReader>).stats === 'function';
+}
+
+/**
+ * The one-process pipeline: a {@link MemoryTransport} feeding a {@link ClickWorker} that
+ * enriches clicks and writes the sinks, all in this process. Closing it lets the worker
+ * finish what the transport holds, then closes the sinks.
+ */
+export async function createInProcessAnalytics(
+  options: InProcessAnalyticsOptions = {},
+): Promise<InProcessAnalytics> {
+  const sinks = options.sinks ?? [new MemorySink()];
+  const stats = options.stats ?? sinks.find(isStatsReader);
+  const transport = new MemoryTransport();
+  const worker = new ClickWorker({ ...options.worker, consumer: transport, sinks });
+  await worker.start();
+  return {
+    producer: transport,
+    stats,
+    transport,
+    worker,
+    sinks,
+    async close() {
+      await transport.drain();
+      await worker.stop();
+      await transport.close();
+      await Promise.all(sinks.map((sink) => sink.close()));
+    },
+  };
+}

@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { type Analytics, createInProcessAnalytics } from './analytics.js';
+import type { CodeGenerator } from './codes/code-generator.js';
+import { RandomCodeGenerator } from './codes/random-code-generator.js';
+import { ClickEmitter, type ClickEmitterOptions } from './emitter/click-emitter.js';
+import { LinkPulseError } from './errors.js';
+import { type AliasPolicy, isWellFormedCode, validateAlias } from './links/alias.js';
+import { goneReason, type Link, type LinkPatch, type RedirectStatus } from './links/link.js';
+import { type LinkInputPolicy, parseLinkFields } from './links/link-fields.js';
+import { Resolver, type ResolverOptions } from './resolver/resolver.js';
+import type {
+  Resolution,
+  ResolveOptions,
+  Shortener,
+  ShortenInput,
+  UpdateInput,
+} from './shortener-types.js';
+import { normalizeStatsQuery } from './sinks/stats-builder.js';
+import type { LinkStore } from './store/link-store.js';
+import { MemoryLinkStore } from './store/memory-link-store.js';
+
+/** Rules for the links a shortener accepts. */
+export interface LinkPolicy extends LinkInputPolicy {
+  /** Custom alias rules (reserved words, case-insensitivity, length). */
+  alias?: AliasPolicy;
+  /** Redirect status of links created without one; default 302. */
+  defaultRedirectStatus?: RedirectStatus;
+}
+
+/** Options of {@link createShortener}; with none, everything runs in memory. */
+export interface ShortenerOptions {
+  /** Where links live; default a {@link MemoryLinkStore}. Closed by `close()`. */
+  store?: LinkStore;
+  /** Code strategy; default {@link RandomCodeGenerator} (7 base62 characters). */
+  codes?: CodeGenerator;
+  /** Cache sizes and TTLs, and the bus that carries invalidations across nodes. */
+  resolver?: ResolverOptions;
+  /** What links are accepted. */
+  policy?: LinkPolicy;
+  /**
+   * Key of the visitor-id HMAC. Give every node the same, stable secret: with the default
+   * (random per process) unique-visitor counts restart with each process.
+   */
+  secret?: string | Uint8Array;
+  /** Emitter tuning (buffer capacity, batch size, flush interval, retries). */
+  emitter?: Omit<ClickEmitterOptions, 'transport' | 'secret'>;
+  /** Where clicks go and stats come from; default {@link createInProcessAnalytics}(). */
+  analytics?: Analytics;
+}
+
+/** A {@link Shortener} with its moving parts exposed for metrics and tests. */
+export interface ShortenerHandle extends Shortener {
+  readonly store: LinkStore;
+  readonly resolver: Resolver;
+  readonly emitter: ClickEmitter;
+  readonly analytics: Analytics;
+}
+
+const MAX_CODE_ATTEMPTS = 8;
+const NOT_FOUND: Resolution = { status: 'not_found' };
+
+/**
+ * Creates the façade an app or adapter talks to: validates and stores links, resolves
+ * codes through the in-process cache, records clicks without waiting, reads stats.
+ */
+export async function createShortener(options: ShortenerOptions = {}): Promise<ShortenerHandle> {
+  const store = options.store ?? new MemoryLinkStore();
+  const codes = options.codes ?? new RandomCodeGenerator();
+  const policy = options.policy ?? {};
+  const resolver = new Resolver(store, {
+    ...options.resolver,
+    caseInsensitive: options.resolver?.caseInsensitive ?? policy.alias?.caseInsensitive,
+  });
+  const analytics = options.analytics ?? (await createInProcessAnalytics());
+  const emitter = new ClickEmitter({
+    ...options.emitter,
+    transport: analytics.producer,
+    secret: options.secret ?? randomBytes(32),
+  });
+  const bus = options.resolver?.bus;
+
+  async function forget(code: string): Promise<void> {
+    resolver.invalidate(code);
+    await bus?.publish(code);
+  }
+
+  async function insert(link: Link, alias: string | undefined): Promise<Link> {
+    if (alias !== undefined) {
+      await store.create({ ...link, code: alias });
+      return { ...link, code: alias };
+    }
+    for (let attempt = 1; ; attempt++) {
+      const code = await codes.next();
+      try {
+        await store.create({ ...link, code });
+        return { ...link, code };
+      } catch (error) {
+        const taken = error instanceof LinkPulseError && error.code === 'code_taken';
+        if (!taken || attempt >= MAX_CODE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  async function requireLink(code: string): Promise<Link> {
+    const link = isWellFormedCode(code) ? await store.get(code) : null;
+    if (!link) throw new LinkPulseError('not_found', `no link with code "${code}"`);
+    return link;
+  }
+
+  return {
+    store,
+    resolver,
+    emitter,
+    analytics,
+
+    async shorten(input: ShortenInput): Promise<Link> {
+      if (typeof input.url !== 'string') throw new LinkPulseError('invalid_url', 'url is required');
+      const fields = parseLinkFields(input, policy, Date.now());
+      const alias = input.code === undefined ? undefined : validateAlias(input.code, policy.alias);
+      const link: Link = {
+        code: '',
+        url: fields.url as string,
+        createdAt: new Date(),
+        expiresAt: fields.expiresAt ?? null,
+        maxClicks: fields.maxClicks ?? null,
+        clicksUsed: 0,
+        disabled: false,
+        redirectStatus: fields.redirectStatus ?? policy.defaultRedirectStatus ?? 302,
+        tags: fields.tags ?? [],
+      };
+      return insert(link, alias);
+    },
+
+    get: requireLink,
+
+    list: (page) => store.list(page),
+
+    async update(code: string, input: UpdateInput): Promise<Link> {
+      await requireLink(code);
+      const patch: LinkPatch = parseLinkFields(input, policy, Date.now());
+      if (input.disabled !== undefined) patch.disabled = input.disabled;
+      const link = await store.update(code, patch);
+      await forget(code);
+      return link;
+    },
+
+    async delete(code: string): Promise<void> {
+      const deleted = isWellFormedCode(code) && (await store.delete(code));
+      if (!deleted) throw new LinkPulseError('not_found', `no link with code "${code}"`);
+      await forget(code);
+    },
+
+    async resolve(code: string, resolveOptions?: ResolveOptions): Promise<Resolution> {
+      if (!isWellFormedCode(code)) return NOT_FOUND;
+      const link = await resolver.lookup(code);
+      if (link === null) return NOT_FOUND;
+      const reason = goneReason(link, Date.now());
+      if (reason !== null) return { status: 'gone', link, reason };
+      if (link.maxClicks !== null && resolveOptions?.method !== 'HEAD') {
+        if (!(await takeClick(store, link.code))) {
+          resolver.invalidate(link.code);
+          return { status: 'gone', link, reason: 'exhausted' };
+        }
+      }
+      return { status: 'found', link };
+    },
+
+    recordClick(input) {
+      emitter.emit(input);
+    },
+
+    async stats(code, query) {
+      const link = await requireLink(code);
+      if (!analytics.stats) throw new LinkPulseError('unavailable', 'no stats reader configured');
+      return analytics.stats.stats(link.code, normalizeStatsQuery(query, Date.now()));
+    },
+
+    async close(closeOptions) {
+      await emitter.close(closeOptions);
+      await analytics.close();
+      resolver.close();
+      await codes.close?.();
+      await store.close();
+    },
+  };
+}
+
+async function takeClick(store: LinkStore, code: string): Promise<boolean> {
+  try {
+    return await store.takeClick(code);
+  } catch (error) {
+    throw new LinkPulseError('unavailable', 'link store unavailable', { cause: error });
+  }
+}
