@@ -1,8 +1,8 @@
-import type { ClickProducer } from './transport/transport.js';
 import type { ClickSink } from './sinks/click-sink.js';
+import { MemorySink } from './sinks/memory-sink.js';
 import type { StatsReader } from './sinks/stats.js';
 import { MemoryTransport } from './transport/memory-transport.js';
-import { MemorySink } from './sinks/memory-sink.js';
+import type { ClickProducer } from './transport/transport.js';
 import { ClickWorker, type ClickWorkerOptions } from './worker/click-worker.js';
 
 /**
@@ -14,8 +14,11 @@ export interface Analytics {
   producer: ClickProducer;
   /** Answers `Shortener.stats`; without one, `stats()` throws `unavailable`. */
   stats?: StatsReader;
-  /** Stops whatever runs in-process (workers) and releases transports and sinks. */
-  close(): Promise<void>;
+  /**
+   * Stops whatever runs in-process (workers, after they finished what is queued, for at
+   * most `timeoutMs`) and releases transports and sinks.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 /** Options of {@link createInProcessAnalytics}. */
@@ -35,7 +38,7 @@ export interface InProcessAnalytics extends Analytics {
   sinks: readonly ClickSink[];
 }
 
-function isStatsReader(value: unknown): value is StatsReader {
+function isStatsReader(value: ClickSink): value is ClickSink & StatsReader {
   return typeof (value as Partial<StatsReader>).stats === 'function';
 }
 
@@ -58,8 +61,8 @@ export async function createInProcessAnalytics(
     transport,
     worker,
     sinks,
-    async close() {
-      await transport.drain();
+    async close(closeOptions) {
+      await transport.drain({ timeoutMs: closeOptions?.timeoutMs ?? 5_000 });
       await worker.stop();
       await transport.close();
       await Promise.all(sinks.map((sink) => sink.close()));

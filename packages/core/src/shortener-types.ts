@@ -1,7 +1,7 @@
 import type { ClickInput } from './clicks/click-event.js';
 import type { GoneReason, Link, LinkPatch, RedirectStatus } from './links/link.js';
-import type { LinkPage } from './store/link-store.js';
 import type { LinkStats, StatsQuery } from './sinks/stats.js';
+import type { LinkPage } from './store/link-store.js';
 
 /** What `Shortener.shorten` accepts. */
 export interface ShortenInput {

@@ -4,7 +4,12 @@ import type { CodeGenerator } from './codes/code-generator.js';
 import { RandomCodeGenerator } from './codes/random-code-generator.js';
 import { ClickEmitter, type ClickEmitterOptions } from './emitter/click-emitter.js';
 import { LinkPulseError } from './errors.js';
-import { type AliasPolicy, isWellFormedCode, validateAlias } from './links/alias.js';
+import {
+  type AliasPolicy,
+  isReservedCode,
+  isWellFormedCode,
+  validateAlias,
+} from './links/alias.js';
 import { goneReason, type Link, type LinkPatch, type RedirectStatus } from './links/link.js';
 import { type LinkInputPolicy, parseLinkFields } from './links/link-fields.js';
 import { Resolver, type ResolverOptions } from './resolver/resolver.js';
@@ -65,7 +70,7 @@ const NOT_FOUND: Resolution = { status: 'not_found' };
  */
 export async function createShortener(options: ShortenerOptions = {}): Promise<ShortenerHandle> {
   const store = options.store ?? new MemoryLinkStore();
-  const codes = options.codes ?? new RandomCodeGenerator();
+  const codes: CodeGenerator = options.codes ?? new RandomCodeGenerator();
   const policy = options.policy ?? {};
   const resolver = new Resolver(store, {
     ...options.resolver,
@@ -84,16 +89,20 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
     await bus?.publish(code);
   }
 
+  // A code looked up before it existed may sit in every node's negative cache.
+  async function create(link: Link): Promise<Link> {
+    await store.create(link);
+    await forget(link.code);
+    return link;
+  }
+
   async function insert(link: Link, alias: string | undefined): Promise<Link> {
-    if (alias !== undefined) {
-      await store.create({ ...link, code: alias });
-      return { ...link, code: alias };
-    }
+    if (alias !== undefined) return create({ ...link, code: alias });
     for (let attempt = 1; ; attempt++) {
       const code = await codes.next();
+      if (isReservedCode(code, policy.alias)) continue;
       try {
-        await store.create({ ...link, code });
-        return { ...link, code };
+        return await create({ ...link, code });
       } catch (error) {
         const taken = error instanceof LinkPulseError && error.code === 'code_taken';
         if (!taken || attempt >= MAX_CODE_ATTEMPTS) throw error;
@@ -177,8 +186,8 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
 
     async close(closeOptions) {
       await emitter.close(closeOptions);
-      await analytics.close();
-      resolver.close();
+      await analytics.close(closeOptions);
+      await resolver.close();
       await codes.close?.();
       await store.close();
     },

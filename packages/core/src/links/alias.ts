@@ -34,7 +34,11 @@ export const DEFAULT_RESERVED_WORDS: readonly string[] = Object.freeze([
 
 /** Rules for custom aliases, see {@link validateAlias}. */
 export interface AliasPolicy {
-  /** Words that may not be used, compared case-insensitively. Replaces {@link DEFAULT_RESERVED_WORDS}. */
+  /**
+   * Words that may not be used, compared case-insensitively; replaces
+   * {@link DEFAULT_RESERVED_WORDS}. Read once per list object, so build a new list
+   * rather than changing one in place.
+   */
   reserved?: Iterable<string>;
   /** Store aliases lower-cased, so `MyLink` and `mylink` are the same alias. Default `false`. */
   caseInsensitive?: boolean;
@@ -86,11 +90,18 @@ export function validateAlias(code: string, policy: AliasPolicy = {}): string {
   if (!CODE_PATTERN.test(code)) {
     throw new LinkPulseError('invalid_code', 'alias may contain only A-Z, a-z, 0-9, _ and -');
   }
-  const lower = code.toLowerCase();
-  if (reservedSet(policy.reserved).has(lower)) {
+  if (isReservedCode(code, policy)) {
     throw new LinkPulseError('invalid_code', `alias "${code}" is reserved`);
   }
-  return policy.caseInsensitive ? lower : code;
+  return policy.caseInsensitive ? code.toLowerCase() : code;
+}
+
+/**
+ * Whether `code` is one of the policy's reserved words (compared case-insensitively).
+ * The shortener also skips generated codes that happen to be reserved.
+ */
+export function isReservedCode(code: string, policy: AliasPolicy = {}): boolean {
+  return reservedSet(policy.reserved).has(code.toLowerCase());
 }
 
 /**

@@ -84,7 +84,8 @@ export function parseLinkFields(
 ): LinkPatch {
   const patch: LinkPatch = {};
   if (input.url !== undefined) {
-    if (typeof input.url !== 'string') throw new LinkPulseError('invalid_url', 'url must be a string');
+    if (typeof input.url !== 'string')
+      throw new LinkPulseError('invalid_url', 'url must be a string');
     patch.url = validateUrl(input.url, policy.url);
   }
   if (input.expiresAt !== undefined) patch.expiresAt = parseExpiry(input.expiresAt, now);

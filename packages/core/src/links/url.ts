@@ -11,6 +11,7 @@ export const DEFAULT_MAX_URL_LENGTH = 2048;
 
 // C0 controls (including TAB, CR, LF), DEL and C1 controls. WHATWG URL silently strips
 // some of them; a target URL carrying them is refused instead.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 // What a normalised href may contain: printable ASCII only, so it is safe in a header.
 const NOT_HEADER_SAFE = /[^\u0021-\u007e]/;

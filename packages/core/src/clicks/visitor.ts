@@ -1,0 +1,130 @@
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
+
+const DAY_MS = 86_400_000;
+/** Characters of the base64url HMAC kept as the visitor id (96 bits). */
+const VISITOR_ID_CHARS = 16;
+/** Visitor ids remembered per hasher; the cache is emptied when it is full. */
+const CACHE_ENTRIES = 4_096;
+
+/**
+ * The canonical text of an IP address, so that one client spelled two ways is one
+ * visitor: IPv4 as given, IPv4-mapped IPv6 (`::ffff:1.2.3.4`) as its IPv4 address, other
+ * IPv6 as eight lower-case hextets without leading zeros or `::`. A zone (`%eth0`) is
+ * ignored. `null` when `ip` is not an IP address.
+ */
+export function canonicalIp(ip: string): string | null {
+  const hextets = parse(ip);
+  if (hextets === null || typeof hextets === 'string') return hextets;
+  let text = hextets[0]!.toString(16);
+  for (let i = 1; i < 8; i++) text += `:${hextets[i]!.toString(16)}`;
+  return text;
+}
+
+/**
+ * The network a client is in, coarse enough not to identify it, fine enough for a geo
+ * lookup: IPv4 `/24` (`203.0.113.0`), IPv6 `/48` (`2001:db8:85a3::`), IPv4-mapped IPv6 as
+ * IPv4. Both are written as the network's first address. `null` when `ip` is not an IP.
+ */
+export function ipPrefix(ip: string): string | null {
+  const hextets = parse(ip);
+  if (hextets === null) return null;
+  if (typeof hextets === 'string') return `${hextets.slice(0, hextets.lastIndexOf('.'))}.0`;
+  return `${hextets[0]!.toString(16)}:${hextets[1]!.toString(16)}:${hextets[2]!.toString(16)}::`;
+}
+
+/** Hextets of the last IPv6 address parsed; valid until the next {@link parse}. */
+const scratch = new Uint16Array(8);
+
+/**
+ * An IPv4 address as text, an IPv6 address as its eight hextets (in {@link scratch}), or
+ * `null`. IPv4-mapped IPv6 addresses come back as IPv4 text.
+ */
+function parse(ip: string): string | Uint16Array | null {
+  if (typeof ip !== 'string') return null;
+  const zone = ip.indexOf('%');
+  const address = zone === -1 ? ip : ip.slice(0, zone);
+  const version = isIP(address);
+  if (version === 4) return address;
+  if (version !== 6) return null;
+  const h = expandIpv6(address);
+  if (h[0] !== 0 || h[1] !== 0 || h[2] !== 0 || h[3] !== 0 || h[4] !== 0 || h[5] !== 0xffff) {
+    return h;
+  }
+  return `${h[6]! >> 8}.${h[6]! & 255}.${h[7]! >> 8}.${h[7]! & 255}`;
+}
+
+/** The hextets of a valid IPv6 address, with `::` and a trailing dotted quad expanded. */
+function expandIpv6(address: string): Uint16Array {
+  const out = scratch;
+  out.fill(0);
+  let count = 0;
+  let gap = -1;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 58 /* : */) {
+      if (digits > 0) out[count++] = value;
+      value = 0;
+      digits = 0;
+      if (address.charCodeAt(i + 1) === 58) {
+        gap = count;
+        i++;
+      }
+    } else if (c === 46 /* . */) {
+      const [a, b, c2, d] = address
+        .slice(address.lastIndexOf(':') + 1)
+        .split('.')
+        .map(Number);
+      out[count++] = (a! << 8) | b!;
+      out[count++] = (c2! << 8) | d!;
+      digits = 0;
+      break;
+    } else {
+      value = value * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
+      digits++;
+    }
+  }
+  if (digits > 0) out[count++] = value;
+  if (gap !== -1) {
+    const tail = count - gap;
+    for (let k = tail - 1; k >= 0; k--) out[8 - tail + k] = out[gap + k]!;
+    out.fill(0, gap, 8 - tail);
+  }
+  return out;
+}
+
+/**
+ * Computes visitor ids: HMAC-SHA256 keyed with a secret over `UTC day | IP | user agent`,
+ * base64url, truncated to 16 characters (96 bits). The same client is one visitor within a
+ * UTC day and unlinkable across days; without the secret an id cannot be traced back to an
+ * IP. The IP is canonicalised first ({@link canonicalIp}); an unparseable one is used as is.
+ * Recent ids are cached in memory (a few thousand), as repeat visitors are common and an
+ * HMAC costs far more than a lookup.
+ */
+export class VisitorHasher {
+  readonly #key: KeyObject;
+  readonly #cache = new Map<string, string>();
+
+  /** @param secret - HMAC key; give every node the same one. Must not be empty. */
+  constructor(secret: string | Uint8Array) {
+    if (secret.length === 0) throw new TypeError('the visitor secret must not be empty');
+    this.#key = createSecretKey(typeof secret === 'string' ? Buffer.from(secret) : secret);
+  }
+
+  /** The visitor id of a click at `ts` (milliseconds since the epoch). */
+  visitorId(ts: number, ip: string, userAgent: string): string {
+    const message = `${Math.floor(ts / DAY_MS)}|${canonicalIp(ip) ?? ip}|${userAgent}`;
+    let id = this.#cache.get(message);
+    if (id === undefined) {
+      id = createHmac('sha256', this.#key)
+        .update(message)
+        .digest('base64url')
+        .slice(0, VISITOR_ID_CHARS);
+      if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
+      this.#cache.set(message, id);
+    }
+    return id;
+  }
+}

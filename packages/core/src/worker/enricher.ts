@@ -1,0 +1,109 @@
+import { isbot } from 'isbot';
+import { LRUCache } from 'lru-cache';
+import UAParser from 'ua-parser-js';
+import type { ClickEvent, DeviceType, EnrichedClick } from '../clicks/click-event.js';
+import type { GeoLookup } from './geo.js';
+
+/** Options of {@link Enricher}. */
+export interface EnricherOptions {
+  /** Country lookup by IP prefix; clicks get `country: null` without one. */
+  geo?: GeoLookup;
+  /** Distinct user agents whose parse result is kept (parsing is the hot cost); default 5,000. */
+  cacheSize?: number;
+}
+
+/** What the enricher derives from a user agent; cached per user-agent string. */
+interface ParsedAgent {
+  device: DeviceType;
+  browser: string;
+  os: string;
+  bot: boolean;
+}
+
+const MOBILE_TYPES: ReadonlySet<string> = new Set(['mobile', 'wearable']);
+
+function parseAgent(ua: string): ParsedAgent {
+  const result = UAParser(ua);
+  const browser = result.browser.name ?? 'unknown';
+  const os = result.os.name ?? 'unknown';
+  const bot = isbot(ua);
+  const type = result.device.type;
+  let device: DeviceType;
+  if (bot) device = 'bot';
+  else if (type === 'tablet') device = 'tablet';
+  else if (type !== undefined && MOBILE_TYPES.has(type)) device = 'mobile';
+  // ua-parser-js leaves the type empty for desktops; smart TVs, consoles etc. are "other".
+  else if (type === undefined && (result.browser.name || result.os.name)) device = 'desktop';
+  else device = 'other';
+  return { device, browser, os, bot };
+}
+
+/**
+ * Lower-cased host of a referer URL without a leading `www.` (so `www.example.com` and
+ * `example.com` count as one referrer), or `null` when absent or unparseable.
+ */
+function refererHost(referer: string | null): string | null {
+  if (!referer) return null;
+  let host: string;
+  try {
+    host = new URL(referer).hostname.toLowerCase();
+  } catch {
+    return null;
+  }
+  if (host.startsWith('www.')) host = host.slice(4);
+  return host === '' ? null : host;
+}
+
+/**
+ * Turns a {@link ClickEvent} into an {@link EnrichedClick}: device class, browser and OS
+ * from the user agent (ua-parser-js 1.x, results cached per user-agent string), bot flag
+ * (`isbot`, or a HEAD request; bots get device `bot`), referrer host and country.
+ */
+export class Enricher {
+  readonly #geo: GeoLookup | undefined;
+  readonly #agents: LRUCache<string, ParsedAgent>;
+
+  constructor(options: EnricherOptions = {}) {
+    this.#geo = options.geo;
+    this.#agents = new LRUCache({ max: Math.max(1, options.cacheSize ?? 5_000) });
+  }
+
+  /** Enriches one event; never throws for any valid {@link ClickEvent}. */
+  enrich(event: ClickEvent): EnrichedClick {
+    let agent = this.#agents.get(event.ua);
+    if (agent === undefined) {
+      agent = parseAgent(event.ua);
+      this.#agents.set(event.ua, agent);
+    }
+    const bot = agent.bot || event.method === 'HEAD';
+    // Fields listed one by one: `{ ...event, more }` is an order of magnitude slower in V8
+    // and this runs once per click.
+    return {
+      v: event.v,
+      id: event.id,
+      code: event.code,
+      ts: event.ts,
+      visitorId: event.visitorId,
+      ipPrefix: event.ipPrefix,
+      ua: event.ua,
+      referer: event.referer,
+      method: event.method,
+      utm: event.utm,
+      device: bot ? 'bot' : agent.device,
+      browser: agent.browser,
+      os: agent.os,
+      bot,
+      country: this.#country(event.ipPrefix),
+      refererHost: refererHost(event.referer),
+    };
+  }
+
+  #country(ipPrefix: string | null): string | null {
+    if (ipPrefix === null || this.#geo === undefined) return null;
+    try {
+      return this.#geo.country(ipPrefix);
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,7 @@
+import { MemorySink } from '@linkpulse/core';
+import { describeClickSink } from '@linkpulse/core/testing';
+
+describeClickSink('MemorySink', async () => {
+  const sink = new MemorySink();
+  return { sink, reader: sink };
+});

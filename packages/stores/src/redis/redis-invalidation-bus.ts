@@ -1,0 +1,95 @@
+import type { InvalidationBus } from '@linkpulse/core';
+import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
+
+/** Options of {@link RedisInvalidationBus}. */
+export interface RedisInvalidationBusOptions {
+  /** Publishes invalidations; it stays the caller's. */
+  redis: RedisClient;
+  /**
+   * The connection that subscribes (a connection in subscriber mode can send nothing
+   * else). By default a duplicate of `redis` (with the offline queue on, so it resubscribes
+   * after an outage), which `close()` disconnects; one passed in stays the caller's.
+   */
+  subscriber?: RedisClient;
+  /** Pub/sub channel (default `lp:invalidate`). */
+  channel?: string;
+}
+
+/**
+ * An {@link InvalidationBus} over Redis pub/sub: `publish` reaches every node's resolver
+ * that subscribes to the same channel, typically within milliseconds. Pub/sub does not
+ * queue: a node whose subscriber connection is down misses what is published meanwhile
+ * and serves its cached copy until the resolver's TTL ends it.
+ */
+export class RedisInvalidationBus implements InvalidationBus {
+  readonly #redis: RedisClient;
+  readonly #subscriber: RedisClient;
+  readonly #ownsSubscriber: boolean;
+  readonly #channel: string;
+  readonly #listeners = new Set<(code: string) => void>();
+  readonly #subscribed: Promise<unknown>;
+  readonly #onMessage = (channel: string, code: string) => {
+    if (channel !== this.#channel) return;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(code);
+      } catch {
+        // A failing listener must neither stop the others nor break the connection.
+      }
+    }
+  };
+
+  constructor(options: RedisInvalidationBusOptions) {
+    this.#redis = options.redis;
+    this.#ownsSubscriber = options.subscriber === undefined;
+    this.#subscriber = options.subscriber ?? duplicateForSubscribing(options.redis);
+    this.#channel = options.channel ?? 'lp:invalidate';
+    this.#subscriber.on('message', this.#onMessage);
+    this.#subscribed = this.#subscriber.subscribe(this.#channel);
+    // Surfaced by ready(); until then a failed SUBSCRIBE must not be an unhandled rejection.
+    this.#subscribed.catch(() => {});
+  }
+
+  /** Resolves once the subscription is active: from then on no publish is missed. */
+  async ready(): Promise<void> {
+    await this.#subscribed;
+  }
+
+  /** Announces on the channel that the link with `code` changed or is gone. */
+  async publish(code: string): Promise<void> {
+    await this.#redis.publish(this.#channel, code);
+  }
+
+  /** Calls `listener` with every code published by any node; returns the unsubscribe. */
+  subscribe(listener: (code: string) => void): () => void {
+    const entry = (code: string) => listener(code);
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  /** Stops listening; disconnects the subscriber connection if the bus created it. */
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    this.#subscriber.off('message', this.#onMessage);
+    if (this.#ownsSubscriber) {
+      this.#subscriber.disconnect();
+      return;
+    }
+    await this.#subscriber.unsubscribe(this.#channel).catch(() => {});
+  }
+}
+
+/**
+ * A new connection like `redis` for a long-lived subscription: it queues commands while
+ * disconnected (so SUBSCRIBE waits for the connection instead of failing) and connects
+ * right away, whatever the fail-fast options of `redis`.
+ */
+function duplicateForSubscribing(redis: RedisClient): RedisClient {
+  const override = { enableOfflineQueue: true, lazyConnect: false };
+  return redis.isCluster
+    ? (redis as Cluster).duplicate(undefined, override)
+    : (redis as Redis).duplicate(override);
+}
