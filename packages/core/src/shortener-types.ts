@@ -1,5 +1,5 @@
 import type { ClickInput } from './clicks/click-event.js';
-import type { GoneReason, Link, LinkPatch, RedirectStatus } from './links/link.js';
+import type { GoneReason, Link, RedirectStatus } from './links/link.js';
 import type { LinkStats, StatsQuery } from './sinks/stats.js';
 import type { LinkPage } from './store/link-store.js';
 

@@ -24,6 +24,8 @@ export interface EmbeddedOptions extends Omit<ShortenerOptions, 'store' | 'analy
   retention?: SqliteSinkOptions['retention'];
   /** How often old rows are pruned; default hourly, `0` turns pruning off. */
   pruneIntervalMs?: number;
+  /** Told when a pruning run fails (the next run tries again). */
+  onPruneError?: (error: unknown) => void;
 }
 
 /** The embedded shortener, with its in-process pipeline exposed for metrics. */
@@ -38,7 +40,13 @@ export interface EmbeddedShortener extends ShortenerHandle {
  * emitter, lets the worker drain, and closes the database.
  */
 export async function createEmbedded(options: EmbeddedOptions): Promise<EmbeddedShortener> {
-  const { dbPath, retention, pruneIntervalMs = 3_600_000, ...shortenerOptions } = options;
+  const {
+    dbPath,
+    retention,
+    pruneIntervalMs = 3_600_000,
+    onPruneError,
+    ...shortenerOptions
+  } = options;
   if (dbPath !== ':memory:') mkdirSync(dirname(dbPath), { recursive: true });
   const database = new Database(dbPath);
   database.pragma('journal_mode = WAL');
@@ -46,7 +54,16 @@ export async function createEmbedded(options: EmbeddedOptions): Promise<Embedded
   const store = new SqliteLinkStore({ database });
   const sink = new SqliteSink({ database, retention });
   const analytics = await createInProcessAnalytics({ sinks: [sink] });
-  const prune = pruneIntervalMs > 0 ? setInterval(() => sink.prune(), pruneIntervalMs) : null;
+  const prune =
+    pruneIntervalMs > 0
+      ? setInterval(() => {
+          try {
+            sink.prune();
+          } catch (error) {
+            onPruneError?.(error);
+          }
+        }, pruneIntervalMs)
+      : null;
   prune?.unref();
   const shortener = await createShortener({ ...shortenerOptions, store, analytics });
   return {

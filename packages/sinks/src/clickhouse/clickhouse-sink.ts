@@ -1,0 +1,145 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  buildLinkStats,
+  type ClickSink,
+  type EnrichedClick,
+  type LinkStats,
+  normalizeStatsQuery,
+  type SinkRetryOptions,
+  type StatsQuery,
+  type StatsReader,
+} from '@linkpulse/core';
+import { type RetryPolicy, retryPolicy, withRetry } from './retry.js';
+import { dateTimeText, deduplicationToken, distinctById, toRawRow } from './rows.js';
+import { readStatsRows } from './stats-queries.js';
+import { checkDatabaseName, DEFAULT_DATABASE, RAW_TABLE } from './tables.js';
+
+/** Options of {@link ClickHouseSink}. */
+export interface ClickHouseSinkOptions {
+  /**
+   * The client to use; the sink owns it from now on and closes it in `close()`. Create
+   * it with the settings recommended in the package README.
+   */
+  client: ClickHouseClient;
+  /** Database holding the schema made by `migrate`. Default `linkpulse`. */
+  database?: string;
+  /**
+   * Retries of transient failures (network, timeouts, `TOO_MANY_PARTS`, …) within one
+   * call: exponential backoff with full jitter. Default 5 attempts, 100 ms, 5 s.
+   */
+  retry?: SinkRetryOptions;
+}
+
+/** Codes per duplicate-check query, which keeps its URL (query parameters) short. */
+const CODES_PER_CHECK = 500;
+
+/** Ids already in the raw table among the events of some codes within a time window. */
+const EXISTING_IDS_SQL = `SELECT id
+FROM {db:Identifier}.{table:Identifier}
+WHERE code IN {codes:Array(String)}
+  AND ts >= {from:DateTime64(3, 'UTC')} AND ts <= {to:DateTime64(3, 'UTC')}`;
+
+/**
+ * Writes enriched clicks to ClickHouse and reads stats back from its aggregates. Each
+ * `write` sends ONE `INSERT … FORMAT JSONEachRow` of the batch into the raw `clicks`
+ * table, whose materialized views fill the hourly, daily and monthly aggregates.
+ *
+ * Exactly-once counts under redelivery come from three layers (details in the README):
+ * events already in the raw table are left out of the insert (so a batch redelivered
+ * split or merged differently adds nothing); the insert carries an
+ * `insert_deduplication_token` made from its event ids, so a retried insert that did
+ * land is dropped by the server, views included; and the raw table is a
+ * ReplacingMergeTree keyed by event id. Writes of one sink run one at a time.
+ *
+ * Failures are retried with backoff when transient and thrown as `ClickHouseSinkError`
+ * (`permanent: true` for bad credentials, a missing database or rejected data).
+ */
+export class ClickHouseSink implements ClickSink, StatsReader {
+  readonly #client: ClickHouseClient;
+  readonly #database: string;
+  readonly #retry: RetryPolicy;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ClickHouseSinkOptions) {
+    this.#client = options.client;
+    this.#database = checkDatabaseName(options.database ?? DEFAULT_DATABASE);
+    this.#retry = retryPolicy(options.retry);
+  }
+
+  /** Writes the events of `batch` that are not in ClickHouse yet, in one INSERT. */
+  write(batch: readonly EnrichedClick[]): Promise<void> {
+    const run = this.#tail.then(() => this.#write(batch));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stats of `code`, read from the aggregate tables of the query's interval. */
+  async stats(code: string, query: StatsQuery): Promise<LinkStats> {
+    const range = normalizeStatsQuery(query);
+    const rows = await withRetry('stats query', this.#retry, () =>
+      readStatsRows(this.#client, this.#database, code, range),
+    );
+    return buildLinkStats(code, range, rows);
+  }
+
+  /** Waits for the writes in progress, then closes the client. */
+  async close(): Promise<void> {
+    await this.#tail;
+    await this.#client.close();
+  }
+
+  async #write(batch: readonly EnrichedClick[]): Promise<void> {
+    const clicks = distinctById(batch);
+    if (clicks.length === 0) return;
+    const existing = await withRetry('duplicate check', this.#retry, () =>
+      this.#existingIds(clicks),
+    );
+    const fresh = clicks.filter((click) => !existing.has(click.id));
+    if (fresh.length === 0) return;
+    const values = fresh.map(toRawRow);
+    const token = deduplicationToken(fresh);
+    // Retries send the same rows with the same token: if an earlier attempt landed (in
+    // the raw table or in some of the views), the server drops it there and fills in
+    // what is missing.
+    await withRetry('insert', this.#retry, () =>
+      this.#client.insert({
+        table: `\`${this.#database}\`.${RAW_TABLE}`,
+        values,
+        format: 'JSONEachRow',
+        clickhouse_settings: {
+          async_insert: 0,
+          insert_deduplicate: 1,
+          insert_deduplication_token: token,
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+        },
+      }),
+    );
+  }
+
+  /** Ids of `clicks` already in the raw table, looked up by code and time window. */
+  async #existingIds(clicks: readonly EnrichedClick[]): Promise<Set<string>> {
+    let from = Number.POSITIVE_INFINITY;
+    let to = Number.NEGATIVE_INFINITY;
+    for (const { ts } of clicks) {
+      from = Math.min(from, ts);
+      to = Math.max(to, ts);
+    }
+    const codes = [...new Set(clicks.map((c) => c.code))];
+    const existing = new Set<string>();
+    for (let i = 0; i < codes.length; i += CODES_PER_CHECK) {
+      const result = await this.#client.query({
+        query: EXISTING_IDS_SQL,
+        query_params: {
+          db: this.#database,
+          table: RAW_TABLE,
+          codes: codes.slice(i, i + CODES_PER_CHECK),
+          from: dateTimeText(from, true),
+          to: dateTimeText(to, true),
+        },
+        format: 'JSONEachRow',
+      });
+      for (const row of await result.json<{ id: string }>()) existing.add(row.id);
+    }
+    return existing;
+  }
+}
