@@ -10,5 +10,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 60_000,
+    // Starts Redis (and the Kafka-protocol broker) unless REDIS_URL / KAFKA_BROKERS are set.
+    globalSetup: ['tools/services/vitest-global-setup.ts'],
   },
 });

@@ -34,6 +34,7 @@ export * from './sinks/stats-builder.js';
 export * from './store/link-store.js';
 export * from './store/list-limit.js';
 export * from './store/memory-link-store.js';
+export * from './store/unavailable-on-failure.js';
 export * from './transport/memory-transport.js';
 export * from './transport/record.js';
 export * from './transport/transport.js';

@@ -23,6 +23,7 @@ import type {
 import { normalizeStatsQuery } from './sinks/stats-builder.js';
 import type { LinkStore } from './store/link-store.js';
 import { MemoryLinkStore } from './store/memory-link-store.js';
+import { unavailableOnFailure } from './store/unavailable-on-failure.js';
 
 /** Rules for the links a shortener accepts. */
 export interface LinkPolicy extends LinkInputPolicy {
@@ -69,7 +70,7 @@ const NOT_FOUND: Resolution = { status: 'not_found' };
  * codes through the in-process cache, records clicks without waiting, reads stats.
  */
 export async function createShortener(options: ShortenerOptions = {}): Promise<ShortenerHandle> {
-  const store = options.store ?? new MemoryLinkStore();
+  const store = unavailableOnFailure(options.store ?? new MemoryLinkStore());
   const codes: CodeGenerator = options.codes ?? new RandomCodeGenerator();
   const policy = options.policy ?? {};
   const resolver = new Resolver(store, {
@@ -166,7 +167,7 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
       const reason = goneReason(link, Date.now());
       if (reason !== null) return { status: 'gone', link, reason };
       if (link.maxClicks !== null && resolveOptions?.method !== 'HEAD') {
-        if (!(await takeClick(store, link.code))) {
+        if (!(await store.takeClick(link.code))) {
           resolver.invalidate(link.code);
           return { status: 'gone', link, reason: 'exhausted' };
         }
@@ -192,12 +193,4 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
       await store.close();
     },
   };
-}
-
-async function takeClick(store: LinkStore, code: string): Promise<boolean> {
-  try {
-    return await store.takeClick(code);
-  } catch (error) {
-    throw new LinkPulseError('unavailable', 'link store unavailable', { cause: error });
-  }
 }

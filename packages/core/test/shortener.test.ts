@@ -183,4 +183,25 @@ describe('createShortener', () => {
     expect(stats.total).toBe(1_234);
     expect(shortener.emitter.counters()).toMatchObject({ dropped: 0, sent: 1_234 });
   });
+
+  it('turns a failing store into unavailable (503) and keeps typed errors typed', async () => {
+    const store = new MemoryLinkStore();
+    await withShortener(
+      async (shortener) => {
+        await shortener.shorten({ url: 'https://example.com', code: 'exists' });
+        await expectCode(
+          shortener.shorten({ url: 'https://example.com', code: 'exists' }),
+          'code_taken',
+        );
+        expect((await shortener.resolve('exists')).status).toBe('found');
+        store.create = () => Promise.reject(new Error('connection refused'));
+        store.get = () => Promise.reject(new Error('connection refused'));
+        await expectCode(shortener.shorten({ url: 'https://example.com' }), 'unavailable');
+        await expectCode(shortener.get('exists'), 'unavailable');
+        expect((await shortener.resolve('exists')).status).toBe('found');
+        await expectCode(shortener.resolve('uncached'), 'unavailable');
+      },
+      { store },
+    );
+  });
 });

@@ -133,5 +133,16 @@ describe(`100,000 clicks through ClickHouseSink (${backend.kind})`, () => {
     for (const batch of batches(clicks, BATCH, BATCH / 2)) await sink.write(batch);
     for (const batch of batches(clicks, 5_000)) await sink.write(batch);
     expect(await read()).toEqual(stats);
+    // Not even unmerged duplicates in the raw table: every redelivered event was left out.
+    const client = backend.client();
+    const [raw] = await (
+      await client.query({
+        query: 'SELECT count() AS n, uniqExact(id) AS ids FROM {db:Identifier}.clicks',
+        query_params: { db: backend.database },
+        format: 'JSONEachRow',
+      })
+    ).json<{ n: string; ids: string }>();
+    await client.close();
+    expect([Number(raw!.n), Number(raw!.ids)]).toEqual([EVENTS, EVENTS]);
   }, 120_000);
 });

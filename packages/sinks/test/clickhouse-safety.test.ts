@@ -106,6 +106,14 @@ describe(`ClickHouseSink safety (${backend.kind})`, () => {
     }
     expect((await sink.stats('plain', range)).total).toBe(1);
     expect(await tableCount()).toBe(tables);
+    const [raw] = await (
+      await client.query({
+        query: 'SELECT count() AS n FROM {db:Identifier}.clicks',
+        query_params: { db },
+        format: 'JSONEachRow',
+      })
+    ).json<{ n: string }>();
+    expect(Number(raw!.n)).toBe(1 + 2 * INJECTIONS.length);
   });
 
   it('rejects injection through intervals, dates, top and the database name', async () => {

@@ -46,18 +46,28 @@ export class CounterKeys {
 /**
  * The write script. ARGV: prefix, dedupe TTL (s), retention (s), the number of
  * dimensions N, N dimension names, then per event: id, code, hour number, visitor id,
- * bot (`1`/`0`), N dimension values (`''` for none). Returns the events written.
+ * bot (`1`/`0`), N dimension values (`''` for none). Each event is claimed with `SET NX`
+ * on its id; the counts of the claimed ones are summed per key first and written with one
+ * command per key and member, so a batch of hot links costs few commands. Returns the
+ * events counted.
  */
 export const WRITE_SCRIPT = `
 local prefix, dedupeTtl, keep, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local dims = {}
 for j = 1, n do dims[j] = ARGV[4 + j] end
 local now = tonumber(redis.call('TIME')[1])
-local expiries = {}
-local indexes = {}
+local expiries, hashes, zsets, hlls, indexes = {}, {}, {}, {}, {}
 local function touch(key, at)
   local current = expiries[key]
   if current == nil or current < at then expiries[key] = at end
+end
+local function add(counts, key, member)
+  local members = counts[key]
+  if members == nil then
+    members = {}
+    counts[key] = members
+  end
+  members[member] = (members[member] or 0) + 1
 end
 local written = 0
 for i = 5 + n, #ARGV, 5 + n do
@@ -69,24 +79,22 @@ for i = 5 + n, #ARGV, 5 + n do
     written = written + 1
     local base = prefix .. 'c:' .. ARGV[i + 1] .. ':'
     local clicks = base .. 'clicks:' .. day
-    local ofDay = tostring(hour % 24)
     touch(clicks, dayEnd)
-    indexes[base .. 'days'] = true
-    redis.call('ZADD', base .. 'days', day, day)
+    add(indexes, base .. 'days', day)
     if ARGV[i + 4] == '1' then
-      redis.call('HINCRBY', clicks, 'b' .. ofDay, 1)
+      add(hashes, clicks, 'b' .. (hour % 24))
     else
-      redis.call('HINCRBY', clicks, ofDay, 1)
+      add(hashes, clicks, tostring(hour % 24))
       local spans = { { 'h:' .. hour, hourEnd }, { 'd:' .. day, dayEnd } }
       for _, span in ipairs(spans) do
         local uv = base .. 'uv:' .. span[1]
-        redis.call('PFADD', uv, ARGV[i + 3])
+        add(hlls, uv, ARGV[i + 3])
         touch(uv, span[2])
         for j = 1, n do
           local value = ARGV[i + 4 + j]
           if value ~= '' then
             local top = base .. 'top:' .. dims[j] .. ':' .. span[1]
-            redis.call('ZINCRBY', top, 1, value)
+            add(zsets, top, value)
             touch(top, span[2])
           end
         end
@@ -94,9 +102,27 @@ for i = 5 + n, #ARGV, 5 + n do
     end
   end
 end
+for key, members in pairs(hashes) do
+  for field, count in pairs(members) do redis.call('HINCRBY', key, field, count) end
+end
+for key, members in pairs(zsets) do
+  for member, count in pairs(members) do redis.call('ZINCRBY', key, count, member) end
+end
+for key, members in pairs(hlls) do
+  local batch = {}
+  for member in pairs(members) do
+    batch[#batch + 1] = member
+    if #batch == 1000 then
+      redis.call('PFADD', key, unpack(batch))
+      batch = {}
+    end
+  end
+  if #batch > 0 then redis.call('PFADD', key, unpack(batch)) end
+end
 for key, at in pairs(expiries) do redis.call('EXPIREAT', key, at) end
 local oldest = math.floor((now - keep) / 86400) - 1
-for key in pairs(indexes) do
+for key, days in pairs(indexes) do
+  for day in pairs(days) do redis.call('ZADD', key, day, day) end
   redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. oldest)
   redis.call('EXPIRE', key, keep + 2 * 86400)
 end

@@ -43,9 +43,10 @@ interface CounterScripts {
  * hour and per day, so redelivered events change nothing. Key layout: `counter-layout.ts`.
  *
  * `stats` reads whole days from the daily keys and the edges of a range from the hourly
- * ones, and sums hours into day and month buckets. Unique visitors come from
- * HyperLogLogs (PFCOUNT of several keys merges them): exact for small counts, about 0.8 %
- * standard error beyond. Buckets are kept `hourlyTtlDays` (events older than that are
+ * ones, and sums hours into day and month buckets, so totals, series, bots and top lists
+ * are exact for any range. Unique visitors are HyperLogLog estimates (PFCOUNT of several
+ * keys merges them): 0.81 % standard error, and a count can be off by one even among a
+ * dozen visitors. Buckets are kept `hourlyTtlDays` (events older than that are
  * skipped): this sink is the recent view; SQLite or ClickHouse keep the long history.
  * Key names are built inside the script, so Redis Cluster is not supported.
  */

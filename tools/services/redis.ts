@@ -1,0 +1,178 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.js';
+import { killOnExit } from './kill-on-exit.js';
+
+/** How to start a throw-away `redis-server`. */
+export interface RedisServerOptions {
+  /** The server binary; `REDIS_SERVER_BIN` or `redis-server` from the PATH by default. */
+  binary?: string;
+  /** A fixed port; by default a free loopback port (retried if another process takes it). */
+  port?: number;
+  /** `--appendonly yes` for durability tests (default `false`: `--save '' --appendonly no`). */
+  appendonly?: boolean;
+  /** `--appendfsync` when `appendonly` is on (default `always`: nothing acknowledged is lost). */
+  appendfsync?: 'always' | 'everysec' | 'no';
+  /** How long to wait for `PING` to answer `PONG` (default 10 s). */
+  startTimeoutMs?: number;
+}
+
+/** A running `redis-server` on 127.0.0.1 with its data in a private temporary directory. */
+export interface RedisServer {
+  /** `redis://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** The temporary data directory (AOF files live here when `appendonly` is on). */
+  readonly dir: string;
+  /** Shuts the server down (SIGTERM), waits for it to exit and removes its directory. */
+  stop(): Promise<void>;
+  /** SIGKILLs the server (for fault tests) and waits for it to exit; the directory stays. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port and directory (stopping it first if running). */
+  restart(): Promise<void>;
+}
+
+const DEFAULT_START_TIMEOUT_MS = 10_000;
+const PORT_ATTEMPTS = 3;
+const OUTPUT_TAIL_CHARS = 4_000;
+
+/** Starts `redis-server` on a loopback port in a fresh temporary directory. */
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'linkpulse-redis-'));
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const port = options.port ?? (await freePort());
+      try {
+        const child = await spawnRedis(port, dir, options);
+        return runningServer(child, port, dir, options);
+      } catch (error) {
+        if (options.port !== undefined || attempt >= PORT_ATTEMPTS || !isPortClash(error)) {
+          throw error;
+        }
+      }
+    }
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function runningServer(
+  first: ChildProcess,
+  port: number,
+  dir: string,
+  options: RedisServerOptions,
+): RedisServer {
+  let child: ChildProcess | null = first;
+  const terminate = async (signal: NodeJS.Signals) => {
+    const current = child;
+    child = null;
+    if (current) await signalAndWait(current, signal);
+  };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    async stop() {
+      await terminate('SIGTERM');
+      await rm(dir, { recursive: true, force: true });
+    },
+    kill: () => terminate('SIGKILL'),
+    async restart() {
+      await terminate('SIGTERM');
+      child = await spawnRedis(port, dir, options);
+    },
+  };
+}
+
+function redisArgs(port: number, dir: string, options: RedisServerOptions): string[] {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  if (options.appendonly) {
+    args.push('--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'always');
+  } else {
+    args.push('--appendonly', 'no');
+  }
+  return args;
+}
+
+/** Spawns the server and resolves once it answers PING; rejects (and kills it) otherwise. */
+async function spawnRedis(
+  port: number,
+  dir: string,
+  options: RedisServerOptions,
+): Promise<ChildProcess> {
+  const binary = options.binary ?? process.env.REDIS_SERVER_BIN ?? 'redis-server';
+  const child = spawn(binary, redisArgs(port, dir, options), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  killOnExit(child);
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+
+  const exited = new Promise<never>((_, reject) => {
+    child.once('error', (error) =>
+      reject(new Error(`cannot run ${binary}: ${error.message}`, { cause: error })),
+    );
+    child.once('exit', (code, signal) =>
+      reject(
+        new Error(`${binary} exited (${signal ?? code}) before answering PING:\n${output.trim()}`),
+      ),
+    );
+  });
+  exited.catch(() => {});
+  const deadline = Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+  try {
+    while (!(await Promise.race([ping(port), exited]))) {
+      if (Date.now() > deadline) {
+        throw new Error(`${binary} on port ${port} did not answer PING in time:\n${output}`);
+      }
+      await Promise.race([sleep(50), exited]);
+    }
+  } catch (error) {
+    if (child.exitCode === null && child.signalCode === null) await signalAndWait(child, 'SIGKILL');
+    throw error;
+  }
+  return child;
+}
+
+function isPortClash(error: unknown): boolean {
+  return error instanceof Error && /address already in use/i.test(error.message);
+}
+
+/** True once a server on `port` answers `PING` with `+PONG` (not `-LOADING`). */
+export function ping(port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}
+
+function signalAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
