@@ -138,15 +138,16 @@ class Checker {
     for (const name of schema.required ?? []) {
       if (!Object.hasOwn(value, name)) this.fail(`${this.child(path, name)} is required`);
     }
-    const result: Record<string, unknown> = {};
-    for (const [name, item] of entries) {
-      const property = Object.hasOwn(properties, name) ? properties[name] : undefined;
-      if (property === undefined && schema.additionalProperties === false) {
-        this.fail(`${path} has an unknown field "${name}"`);
-      }
-      result[name] = property ? this.check(property, item, this.child(path, name)) : item;
-    }
-    return result;
+    // fromEntries defines own properties, so a `__proto__` key stays a plain key.
+    return Object.fromEntries(
+      entries.map(([name, item]) => {
+        const property = Object.hasOwn(properties, name) ? properties[name] : undefined;
+        if (property === undefined && schema.additionalProperties === false) {
+          this.fail(`${path} has an unknown field "${name}"`);
+        }
+        return [name, property ? this.check(property, item, this.child(path, name)) : item];
+      }),
+    );
   }
 
   private child(path: string, name: string): string {

@@ -1,0 +1,131 @@
+/**
+ * Fastify 5 plugin for LinkPulse: the management API and the redirect route, with JSON
+ * schemas for validation, fast serialisation and the OpenAPI document.
+ * @module @linkpulse/fastify
+ */
+import { LinkPulseError, type Shortener } from '@linkpulse/core';
+import {
+  bodyError,
+  compileRequestValidator,
+  createRouteHandlers,
+  errorReply,
+  type HttpReply,
+  type LinkPulseHttpOptions,
+  type RouteSpec,
+  resolveHttpOptions,
+  unauthorizedError,
+} from '@linkpulse/core/http';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchema,
+} from 'fastify';
+import fp from 'fastify-plugin';
+
+export { createOpenApiDocument } from '@linkpulse/core/http';
+
+/** Options of the {@link linkpulse} plugin. */
+export interface LinkpulseFastifyOptions extends LinkPulseHttpOptions<FastifyRequest> {
+  /** The shortener the routes talk to; also decorated as `app.linkpulse`. */
+  shortener: Shortener;
+  /** Close the shortener (flush clicks, close stores) when the app closes. Default `true`. */
+  closeShortener?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The shortener the LinkPulse plugin serves. */
+    linkpulse: Shortener;
+  }
+}
+
+function send(reply: FastifyReply, response: HttpReply): FastifyReply {
+  return reply.code(response.status).headers(response.headers).send(response.body);
+}
+
+function schemaOf(route: RouteSpec): FastifySchema {
+  const response: Record<number, unknown> = {};
+  for (const [status, spec] of Object.entries(route.responses)) {
+    if (spec.schema) response[Number(status)] = spec.schema;
+  }
+  return {
+    ...(route.params && { params: route.params }),
+    ...(route.querystring && { querystring: route.querystring }),
+    ...(route.body && { body: route.body }),
+    response,
+  };
+}
+
+// Fastify's own errors for bodies it could not take, in the contract's terms.
+function contractError(error: FastifyError): LinkPulseError | null {
+  if (error instanceof LinkPulseError) return error;
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyError('too_large');
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return bodyError('not_json');
+  if (error.code?.startsWith('FST_ERR_CTP_') || error instanceof SyntaxError) {
+    return bodyError('malformed');
+  }
+  return null;
+}
+
+async function plugin(app: FastifyInstance, options: LinkpulseFastifyOptions): Promise<void> {
+  const { shortener, closeShortener = true } = options;
+  const resolved = resolveHttpOptions(options, (request: FastifyRequest) => request.headers);
+  const handlers = createRouteHandlers(shortener, resolved);
+  const { authorize } = resolved;
+
+  app.decorate('linkpulse', shortener);
+  if (closeShortener) app.addHook('onClose', () => shortener.close());
+
+  // The routes live in their own encapsulated context, so the validator compiler and
+  // the error handler below apply to them and never to the host app's routes.
+  await app.register(
+    async (routes) => {
+      routes.setValidatorCompiler(compileRequestValidator);
+      routes.setErrorHandler((error: FastifyError, _request, reply) => {
+        const mapped = contractError(error);
+        if (mapped === null) throw error;
+        return send(reply, errorReply(mapped));
+      });
+      const checkAccess = async (request: FastifyRequest, reply: FastifyReply) => {
+        if (authorize !== null && !(await authorize(request))) {
+          return send(reply, errorReply(unauthorizedError()));
+        }
+      };
+      for (const route of resolved.routes) {
+        const handler = handlers[route.id];
+        routes.route({
+          method: [...route.methods],
+          url: route.path,
+          schema: schemaOf(route),
+          bodyLimit: resolved.bodyLimit,
+          exposeHeadRoute: !route.methods.includes('HEAD'),
+          ...(route.group === 'management' && authorize !== null && { onRequest: checkAccess }),
+          handler: async (request, reply) =>
+            send(
+              reply,
+              await handler({
+                method: request.method,
+                params: request.params as Record<string, string>,
+                query: request.query,
+                body: request.body,
+                raw: request.raw,
+                mountPath: routes.prefix,
+              }),
+            ),
+        });
+      }
+    },
+    { prefix: resolved.prefix },
+  );
+}
+
+/**
+ * The LinkPulse Fastify plugin: `app.register(linkpulse, { shortener, ...options })`.
+ * Serves the management routes under `prefix + /api/links` and the redirect at
+ * `prefix + /:code`, decorates `app.linkpulse` and closes the shortener on `onClose`.
+ */
+export const linkpulse = fp(plugin, { fastify: '5.x', name: '@linkpulse/fastify' });
+
+export default linkpulse;
