@@ -8,8 +8,9 @@ import {
   type SinkRetryOptions,
   type StatsQuery,
   type StatsReader,
+  sinkRetryPolicy,
 } from '@linkpulse/core';
-import { type RetryPolicy, retryPolicy, withRetry } from './retry.js';
+import { withRetry } from './retry.js';
 import { dateTimeText, deduplicationToken, distinctById, toRawRow } from './rows.js';
 import { readStatsRows } from './stats-queries.js';
 import { checkDatabaseName, DEFAULT_DATABASE, RAW_TABLE } from './tables.js';
@@ -57,13 +58,13 @@ WHERE code IN {codes:Array(String)}
 export class ClickHouseSink implements ClickSink, StatsReader {
   readonly #client: ClickHouseClient;
   readonly #database: string;
-  readonly #retry: RetryPolicy;
+  readonly #retry: Required<SinkRetryOptions>;
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(options: ClickHouseSinkOptions) {
     this.#client = options.client;
     this.#database = checkDatabaseName(options.database ?? DEFAULT_DATABASE);
-    this.#retry = retryPolicy(options.retry);
+    this.#retry = sinkRetryPolicy(options.retry);
   }
 
   /** Writes the events of `batch` that are not in ClickHouse yet, in one INSERT. */

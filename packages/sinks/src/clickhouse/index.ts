@@ -8,7 +8,6 @@
 
 export { ClickHouseSink, type ClickHouseSinkOptions } from './clickhouse-sink.js';
 export { ClickHouseSinkError, isTransientError } from './errors.js';
-export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export { type ClickHouseSchemaOptions, type MigrateResult, migrate } from './schema.js';
 export {
   DEFAULT_DATABASE,
