@@ -1,0 +1,138 @@
+import type { BatchHandler } from '@linkpulse/core';
+import type {
+  KafkaBatch,
+  KafkaConsumerClient,
+  KafkaEachBatchPayload,
+  KafkaIncomingMessage,
+} from './client.js';
+import { type KafkaFlavor, runConfig } from './client-config.js';
+
+/** How long a partition stays paused after its batch handler failed. */
+export interface RetryBackoff {
+  /** Pause after the first failure (default 250 ms); doubles with each further failure. */
+  initialMs?: number;
+  /** Longest pause (default 10 s). */
+  maxMs?: number;
+}
+
+/** How {@link runBatches} drives a subscribed consumer. */
+export interface BatchRunOptions {
+  consumer: KafkaConsumerClient;
+  /** The topic the consumer is subscribed to. */
+  topic: string;
+  flavor: KafkaFlavor;
+  handler: BatchHandler;
+  backoff: RetryBackoff | undefined;
+  /** Only these messages reach the handler; the others are skipped (and resolved). */
+  accept?: (message: KafkaIncomingMessage) => boolean;
+  /** Where to start reading, per partition, instead of the group's committed offsets. */
+  seeks?: ReadonlyArray<{ partition: number; offset: string }>;
+  /** Told after a batch was handled and its offsets resolved. */
+  onHandled?: (partition: number, lastOffset: string, records: number) => void;
+}
+
+/** A running consumer; {@link BatchRun.stop} waits for the batch in hand. */
+export interface BatchRun {
+  stop(): Promise<void>;
+}
+
+const DEFAULT_INITIAL_BACKOFF_MS = 250;
+const DEFAULT_MAX_BACKOFF_MS = 10_000;
+/** kafkajs throttles heartbeats to its `heartbeatInterval`; asking more often is cheap. */
+const HEARTBEAT_EVERY_MS = 1_000;
+
+/**
+ * Runs `consumer` with `eachBatch` and manual offset resolution: a batch's offsets are
+ * resolved and committed only after `handler` resolved. When it rejects, nothing is
+ * resolved: the partition is paused, rewound to the batch's first offset and resumed after
+ * a growing backoff, so a failing sink slows consumption down instead of crash-looping it,
+ * and the batch comes again (with `redeliveries` counting up). Heartbeats continue while
+ * the handler runs. Resolves once the consumer joined its group.
+ */
+export async function runBatches(options: BatchRunOptions): Promise<BatchRun> {
+  const { consumer, handler, accept, onHandled } = options;
+  const initialMs = options.backoff?.initialMs ?? DEFAULT_INITIAL_BACKOFF_MS;
+  const maxMs = options.backoff?.maxMs ?? DEFAULT_MAX_BACKOFF_MS;
+  /** Per partition: the first offset of the batch that failed, and how often it did. */
+  const failures = new Map<number, { offset: string; count: number }>();
+  const resumeTimers = new Set<NodeJS.Timeout>();
+
+  let stopping = false;
+  const backOff = (batch: KafkaBatch, offset: string, failuresSoFar: number) => {
+    if (stopping) return; // the next member of the group starts at the committed offset
+    const target = [{ topic: batch.topic, partitions: [batch.partition] }];
+    consumer.pause(target);
+    consumer.seek({ topic: batch.topic, partition: batch.partition, offset });
+    const delay = Math.min(maxMs, initialMs * 2 ** failuresSoFar) * (0.5 + Math.random() / 2);
+    const timer = setTimeout(() => {
+      resumeTimers.delete(timer);
+      // Throws while kafkajs restarts a crashed consumer; the restart reads from the
+      // committed offsets anyway, which are before the failed batch.
+      ignoreErrors(() => consumer.resume(target));
+    }, delay);
+    resumeTimers.add(timer);
+  };
+
+  const eachBatch = async (payload: KafkaEachBatchPayload) => {
+    const { batch } = payload;
+    const first = batch.firstOffset();
+    if (first === null || !payload.isRunning() || payload.isStale()) return;
+    const failure = failures.get(batch.partition);
+    const redeliveries = failure?.offset === first ? failure.count : 0;
+    const messages = accept ? batch.messages.filter(accept) : batch.messages;
+    try {
+      if (messages.length > 0) {
+        const records = messages.map((message) => message.value);
+        await whileHeartbeating(payload, () => handler({ records, redeliveries }));
+      }
+    } catch {
+      failures.set(batch.partition, { offset: first, count: redeliveries + 1 });
+      backOff(batch, first, redeliveries);
+      return;
+    }
+    failures.delete(batch.partition);
+    const last = batch.lastOffset();
+    payload.resolveOffset(last);
+    await payload.commitOffsetsIfNecessary();
+    onHandled?.(batch.partition, last, messages.length);
+  };
+
+  const started = consumer.run(runConfig(options.flavor, eachBatch));
+  // kafkajs keeps seeks made right after run() and applies them once partitions are assigned.
+  for (const { partition, offset } of options.seeks ?? []) {
+    consumer.seek({ topic: options.topic, partition, offset });
+  }
+  await started;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        for (const timer of resumeTimers) clearTimeout(timer);
+        resumeTimers.clear();
+        await consumer.disconnect();
+      })();
+      return stopped;
+    },
+  };
+}
+
+function ignoreErrors(action: () => void): void {
+  try {
+    action();
+  } catch {}
+}
+
+async function whileHeartbeating<T>(
+  payload: KafkaEachBatchPayload,
+  work: () => Promise<T>,
+): Promise<T> {
+  // A failed heartbeat (say, a rebalance started) is the runner's business after the batch.
+  const timer = setInterval(() => payload.heartbeat().catch(() => {}), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}

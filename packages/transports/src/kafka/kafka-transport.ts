@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type BatchHandler,
+  CLICK_TOPIC,
+  type ClickEvent,
+  type ConsumeOptions,
+  type DeadLetter,
+  type DeadLetterQueue,
+  LinkPulseError,
+  type Subscription,
+  type Transport,
+} from '@linkpulse/core';
+import {
+  type BatchRun,
+  type BatchRunOptions,
+  type RetryBackoff,
+  runBatches,
+} from './batch-runner.js';
+import type {
+  KafkaClient,
+  KafkaCompression,
+  KafkaOutgoingMessage,
+  KafkaProducerClient,
+} from './client.js';
+import {
+  createConsumer,
+  createProducer,
+  type KafkaFlavor,
+  producerRecord,
+} from './client-config.js';
+import { clickMessages, deadLetterMessages } from './messages.js';
+import { planReplay, progressTracker, type ReplayOptions, type ReplayResult } from './replay.js';
+
+/** Default dead-letter topic: the click topic with `.dlq`. */
+export const CLICK_DEAD_LETTER_TOPIC = `${CLICK_TOPIC}.dlq`;
+
+/** Consumer settings handed to the client's `consumer()` (besides the group id). */
+export interface KafkaConsumerSettings {
+  /** Milliseconds without heartbeat before the group evicts a member (kafkajs: 30 000). */
+  sessionTimeout?: number;
+  /** Milliseconds between heartbeats (kafkajs: 3 000). */
+  heartbeatInterval?: number;
+  /** Longest a fetch waits for data (kafkajs: 5 000; about 100 keeps tests quick). */
+  maxWaitTimeInMs?: number;
+  /** Most bytes fetched per partition and request, hence the largest batch (kafkajs: 1 MiB). */
+  maxBytesPerPartition?: number;
+  /** Anything else the client's `consumer()` accepts. */
+  [setting: string]: unknown;
+}
+
+/** Options of {@link KafkaTransport}. */
+export interface KafkaTransportOptions {
+  /** A kafkajs `Kafka` instance, or any client with the same API. */
+  kafka: KafkaClient;
+  /** How the client takes its settings (default `'kafkajs'`). */
+  flavor?: KafkaFlavor;
+  /** Topic of the clicks (default `linkpulse.click.v1`). */
+  topic?: string;
+  /** Topic of rejected records (default `linkpulse.click.v1.dlq`). */
+  deadLetterTopic?: string;
+  /** Compression of produced batches, as the client names it (kafkajs: `CompressionTypes.GZIP`). */
+  compression?: KafkaCompression;
+  /** Producer settings handed to the client's `producer()`, e.g. kafkajs' `createPartitioner`. */
+  producer?: object;
+  /** Consumer settings handed to the client's `consumer()`. */
+  consumer?: KafkaConsumerSettings;
+  /** Where a group without committed offsets starts: `true` (default) earliest, else latest. */
+  fromBeginning?: boolean;
+  /** Pause of a partition whose batch handler failed. */
+  retryBackoff?: RetryBackoff;
+}
+
+/**
+ * Clicks over Kafka. Producer: one `send` per emitter batch, keyed by short code (per-link
+ * order), JSON values, `acks: -1`, optional compression. Consumer: a consumer group read
+ * with `eachBatch`; offsets are resolved and committed only after the handler resolved; a
+ * failing handler pauses its partition and gets the batch again after a backoff. Rejected
+ * records go to the dead-letter topic; {@link KafkaTransport.replay} reads the log again
+ * with a fresh group to rebuild aggregates.
+ *
+ * The producer is not idempotent and no admin call goes to the controller, which keeps the
+ * transport working against librdkafka's mock cluster (it reports a controller id that no
+ * broker has); retried sends may write duplicates, which sinks drop by event id.
+ *
+ * @example
+ * ```ts
+ * import { Kafka, Partitioners } from 'kafkajs';
+ *
+ * const kafka = new Kafka({ clientId: 'linkpulse', brokers: ['kafka-1:9092', 'kafka-2:9092'] });
+ * const transport = new KafkaTransport({
+ *   kafka,
+ *   producer: { createPartitioner: Partitioners.DefaultPartitioner },
+ * });
+ * const emitter = new ClickEmitter({ transport, secret });
+ * const worker = new ClickWorker({ consumer: transport, deadLetters: transport, sinks });
+ * ```
+ */
+export class KafkaTransport implements Transport, DeadLetterQueue {
+  readonly #kafka: KafkaClient;
+  readonly #flavor: KafkaFlavor;
+  readonly #topic: string;
+  readonly #deadLetterTopic: string;
+  readonly #compression: KafkaCompression | undefined;
+  readonly #producerSettings: object;
+  readonly #consumerSettings: KafkaConsumerSettings;
+  readonly #fromBeginning: boolean;
+  readonly #retryBackoff: RetryBackoff | undefined;
+  #producer: Promise<KafkaProducerClient> | null = null;
+  #closed = false;
+
+  constructor(options: KafkaTransportOptions) {
+    this.#kafka = options.kafka;
+    this.#flavor = options.flavor ?? 'kafkajs';
+    this.#topic = options.topic ?? CLICK_TOPIC;
+    this.#deadLetterTopic = options.deadLetterTopic ?? CLICK_DEAD_LETTER_TOPIC;
+    this.#compression = options.compression;
+    this.#producerSettings = options.producer ?? {};
+    this.#consumerSettings = options.consumer ?? {};
+    this.#fromBeginning = options.fromBeginning ?? true;
+    this.#retryBackoff = options.retryBackoff;
+  }
+
+  /** Sends one batch in one request; resolves once every partition leader acknowledged it. */
+  async send(batch: readonly ClickEvent[]): Promise<void> {
+    if (batch.length === 0) return;
+    await this.#produce(this.#topic, clickMessages(batch));
+  }
+
+  /** Writes rejected records to the dead-letter topic, with the reason in a header. */
+  async deadLetter(entries: readonly DeadLetter[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#produce(this.#deadLetterTopic, deadLetterMessages(entries));
+  }
+
+  /**
+   * Joins `options.group` and hands it batches (one partition each; records are the message
+   * values as Buffers). Resolves once the member joined the group. Kafka names members
+   * itself, so `options.consumer` is not used.
+   */
+  async consume(handler: BatchHandler, options: ConsumeOptions): Promise<Subscription> {
+    return this.#run(options.group, this.#fromBeginning, { handler });
+  }
+
+  /**
+   * Reads the log again from `from` with a fresh consumer group (or `options.group`) and
+   * resolves once every partition has been handled up to the high watermark it had when the
+   * replay started; then stops, unless `untilCaughtUp` is `false`. Failed batches are
+   * retried as in {@link KafkaTransport.consume}, so a handler that keeps failing holds the
+   * replay. The group's other members, if any, are not waited for.
+   *
+   * @example Rebuild the counters of a fresh sink through the worker pipeline
+   * ```ts
+   * const replaying: ClickConsumer = {
+   *   consume: (handler) => transport.replay({ from: 'earliest', handler }),
+   * };
+   * const rebuild = new ClickWorker({ consumer: replaying, sinks: [freshSink] });
+   * await rebuild.start(); // resolves once caught up
+   * await rebuild.stop();
+   * ```
+   */
+  async replay(options: ReplayOptions): Promise<ReplayResult> {
+    const group = options.group ?? `linkpulse-replay-${randomUUID()}`;
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    const plan = await planReplay(admin, this.#topic, options.from).finally(() =>
+      admin.disconnect(),
+    );
+    const progress = progressTracker(plan.targets);
+    const untilCaughtUp = options.untilCaughtUp ?? true;
+    if (untilCaughtUp && plan.targets.size === 0) {
+      return { group, replayed: 0, stop: () => Promise.resolve() };
+    }
+    const run = await this.#run(group, true, {
+      handler: options.handler,
+      seeks: plan.seeks,
+      ...(plan.accept ? { accept: plan.accept } : {}),
+      onHandled: progress.handled,
+    });
+    await progress.caughtUp;
+    if (untilCaughtUp) await run.stop();
+    return { group, replayed: progress.replayed, stop: () => run.stop() };
+  }
+
+  /** Disconnects the producer; running subscriptions are stopped through their own `stop`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const producer = this.#producer;
+    this.#producer = null;
+    if (producer) await producer.then((client) => client.disconnect()).catch(() => {});
+  }
+
+  async #produce(topic: string, messages: KafkaOutgoingMessage[]): Promise<void> {
+    const producer = await this.#connectedProducer();
+    await producer.send(producerRecord(this.#flavor, topic, messages, this.#compression));
+  }
+
+  #connectedProducer(): Promise<KafkaProducerClient> {
+    if (this.#closed) {
+      return Promise.reject(new LinkPulseError('unavailable', 'the Kafka transport is closed'));
+    }
+    if (!this.#producer) {
+      const producer = createProducer(
+        this.#kafka,
+        this.#flavor,
+        this.#compression,
+        this.#producerSettings,
+      );
+      const connecting = producer.connect().then(() => producer);
+      // A failed connect is forgotten, so that the emitter's next retry connects afresh.
+      connecting.catch(() => {
+        if (this.#producer === connecting) this.#producer = null;
+      });
+      this.#producer = connecting;
+    }
+    return this.#producer;
+  }
+
+  async #run(
+    groupId: string,
+    fromBeginning: boolean,
+    run: Pick<BatchRunOptions, 'handler' | 'seeks' | 'accept' | 'onHandled'>,
+  ): Promise<BatchRun> {
+    const consumer = await createConsumer(this.#kafka, this.#flavor, {
+      groupId,
+      topic: this.#topic,
+      fromBeginning,
+      overrides: this.#consumerSettings,
+    });
+    try {
+      return await runBatches({
+        ...run,
+        consumer,
+        topic: this.#topic,
+        flavor: this.#flavor,
+        backoff: this.#retryBackoff,
+      });
+    } catch (error) {
+      await consumer.disconnect().catch(() => {});
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { type ClickConsumer, ClickEmitter, ClickWorker } from '@linkpulse/core';
+import { RedisCounterSink } from '@linkpulse/sinks/redis';
+import type { KafkaTransport } from '@linkpulse/transports/kafka';
+import { Redis } from 'ioredis';
+import { Partitioners } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireService } from '../../../tools/services/test-services.js';
+import {
+  clickCounts,
+  HUMAN_UA,
+  SLOW_BROKER,
+  testKafka,
+  testTransport,
+  totalClicks,
+  uniqueTopic,
+  waitFor,
+} from './kafka-helpers.js';
+
+const brokers = requireService('kafka')?.split(',');
+const redisUrl = requireService('redis');
+
+const CLICKS_PER_EMITTER = 5_000;
+const CODES = Array.from({ length: 20 }, (_, i) => `kp${i}`);
+const POISON_OK_CODE = 'kpvalid';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The Kafka path end to end: emitters (app nodes) → KafkaTransport → a group of two
+ * ClickWorkers → RedisCounterSink, against the mock broker and a real redis-server.
+ * The tests run in order on one topic and one pipeline.
+ */
+describe.skipIf(!brokers || !redisUrl)('Kafka pipeline end to end', () => {
+  const topic = uniqueTopic();
+  const deadLetterTopic = `${topic}.dlq`;
+  const group = `${topic}-workers`;
+  let redis: Redis;
+  let sink: RedisCounterSink;
+  let workers: ClickWorker[];
+  const transports: KafkaTransport[] = [];
+
+  /** A transport with a client of its own, as on a separate node. */
+  const nodeTransport = (options: { topic?: string } = {}) => {
+    const transport = testTransport(testKafka(brokers!), { topic, deadLetterTopic, ...options });
+    transports.push(transport);
+    return transport;
+  };
+
+  beforeAll(async () => {
+    redis = new Redis(redisUrl!);
+    sink = new RedisCounterSink({ redis, prefix: `lp:${randomUUID().slice(0, 8)}:` });
+    workers = [0, 1].map(() => {
+      const transport = nodeTransport();
+      return new ClickWorker({ consumer: transport, deadLetters: transport, sinks: [sink], group });
+    });
+    // Joining together makes one rebalance instead of two.
+    await Promise.all(workers.map((worker) => worker.start()));
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled((workers ?? []).map((worker) => worker.stop()));
+    await Promise.allSettled(transports.map((transport) => transport.close()));
+    redis?.disconnect();
+  });
+
+  it('10,000 clicks from two emitters reach a group of two workers; Redis counts exactly 10,000', async () => {
+    const emitters = [0, 1].map(
+      () =>
+        new ClickEmitter({
+          transport: nodeTransport(),
+          secret: 'pipeline-test',
+          flushIntervalMs: 50,
+        }),
+    );
+    for (let i = 0; i < CLICKS_PER_EMITTER; i++) {
+      for (const [node, emitter] of emitters.entries()) {
+        emitter.emit({
+          code: CODES[i % CODES.length]!,
+          ip: `198.51.${node}.${i % 250}`,
+          userAgent: HUMAN_UA,
+        });
+      }
+      if (i % 500 === 499) await sleep(10);
+    }
+    await Promise.all(emitters.map((emitter) => emitter.close(SLOW_BROKER)));
+    for (const emitter of emitters) {
+      expect(emitter.counters()).toMatchObject({
+        emitted: CLICKS_PER_EMITTER,
+        sent: CLICKS_PER_EMITTER,
+        dropped: 0,
+      });
+    }
+
+    const expected = 2 * CLICKS_PER_EMITTER;
+    await waitFor(
+      '10,000 clicks counted',
+      async () => (await totalClicks(sink, CODES)) >= expected,
+      30_000,
+    );
+    await sleep(500); // redeliveries, if any, would show up now
+    expect(await totalClicks(sink, CODES)).toBe(expected);
+    // Both members of the group did part of the work.
+    for (const worker of workers) expect(worker.counters().written).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a poison message lands in the dead-letter topic and the rest is processed', async () => {
+    const poison = ['not json at all', JSON.stringify({ v: 2, id: 'future', code: 'kp0' })];
+    const kafka = testKafka(brokers!);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const emitter = new ClickEmitter({ transport: nodeTransport(), secret: 'pipeline-test' });
+    try {
+      for (let i = 0; i < 50; i++)
+        emitter.emit({ code: POISON_OK_CODE, ip: '192.0.2.1', userAgent: HUMAN_UA });
+      await emitter.flush();
+      await producer.send({ topic, messages: poison.map((value) => ({ key: 'kp0', value })) });
+      for (let i = 0; i < 50; i++)
+        emitter.emit({ code: POISON_OK_CODE, ip: '192.0.2.2', userAgent: HUMAN_UA });
+      await emitter.close(SLOW_BROKER);
+    } finally {
+      await producer.disconnect();
+    }
+
+    const deadLettered = () =>
+      workers.reduce((sum, worker) => sum + worker.counters().deadLettered, 0);
+    await waitFor('the poison dead-lettered', () => deadLettered() >= poison.length);
+    await waitFor(
+      'the valid clicks counted',
+      async () => (await totalClicks(sink, [POISON_OK_CODE])) >= 100,
+    );
+    expect(await totalClicks(sink, [POISON_OK_CODE])).toBe(100);
+    expect(await totalClicks(sink, CODES)).toBe(2 * CLICKS_PER_EMITTER);
+
+    const letters: string[] = [];
+    await nodeTransport({ topic: deadLetterTopic }).replay({
+      from: 'earliest',
+      handler: async ({ records }) => {
+        letters.push(...records.map(String));
+      },
+    });
+    expect(letters.sort()).toEqual([...poison].sort());
+  }, 60_000);
+
+  it("replay({ from: 'earliest' }) rebuilds a fresh sink's counters to the same totals", async () => {
+    const fresh = new RedisCounterSink({ redis, prefix: `lp:${randomUUID().slice(0, 8)}:` });
+    const transport = nodeTransport();
+    // A worker whose "subscription" is a replay: start() resolves once it caught up.
+    const replaying: ClickConsumer = {
+      consume: (handler) => transport.replay({ from: 'earliest', handler }),
+    };
+    const rebuild = new ClickWorker({ consumer: replaying, sinks: [fresh] });
+    await rebuild.start();
+    await rebuild.stop();
+
+    const codes = [...CODES, POISON_OK_CODE];
+    const original = await clickCounts(sink, codes);
+    expect(await clickCounts(fresh, codes)).toEqual(original);
+    expect(Object.values(original).reduce((a, b) => a + b, 0)).toBe(2 * CLICKS_PER_EMITTER + 100);
+  }, 60_000);
+});
