@@ -1,4 +1,5 @@
 import type { BatchHandler } from '@linkpulse/core';
+import { backoffDelay, type RetryBackoff } from './backoff.js';
 import type {
   KafkaBatch,
   KafkaConsumerClient,
@@ -7,13 +8,11 @@ import type {
 } from './client.js';
 import { type KafkaFlavor, runConfig } from './client-config.js';
 
-/** How long a partition stays paused after its batch handler failed. */
-export interface RetryBackoff {
-  /** Pause after the first failure (default 250 ms); doubles with each further failure. */
-  initialMs?: number;
-  /** Longest pause (default 10 s). */
-  maxMs?: number;
-}
+/**
+ * Told when the client reports that the consumer crashed; `restart` says whether the
+ * client restarts it itself (kafkajs does for retriable errors) or gave up on it.
+ */
+export type CrashListener = (error: unknown, restart: boolean) => void;
 
 /** How {@link runBatches} drives a subscribed consumer. */
 export interface BatchRunOptions {
@@ -22,13 +21,15 @@ export interface BatchRunOptions {
   topic: string;
   flavor: KafkaFlavor;
   handler: BatchHandler;
-  backoff: RetryBackoff | undefined;
+  backoff: Required<RetryBackoff>;
   /** Only these messages reach the handler; the others are skipped (and resolved). */
   accept?: (message: KafkaIncomingMessage) => boolean;
   /** Where to start reading, per partition, instead of the group's committed offsets. */
   seeks?: ReadonlyArray<{ partition: number; offset: string }>;
   /** Told after a batch was handled and its offsets resolved. */
   onHandled?: (partition: number, lastOffset: string, records: number) => void;
+  /** Told about crashes the client reports (clients without instrumentation events report none). */
+  onCrash: CrashListener;
 }
 
 /** A running consumer; {@link BatchRun.stop} waits for the batch in hand. */
@@ -36,8 +37,6 @@ export interface BatchRun {
   stop(): Promise<void>;
 }
 
-const DEFAULT_INITIAL_BACKOFF_MS = 250;
-const DEFAULT_MAX_BACKOFF_MS = 10_000;
 /** kafkajs throttles heartbeats to its `heartbeatInterval`; asking more often is cheap. */
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -47,12 +46,11 @@ const HEARTBEAT_EVERY_MS = 1_000;
  * resolved: the partition is paused, rewound to the batch's first offset and resumed after
  * a growing backoff, so a failing sink slows consumption down instead of crash-looping it,
  * and the batch comes again (with `redeliveries` counting up). Heartbeats continue while
- * the handler runs. Resolves once the consumer joined its group.
+ * the handler runs. Crashes the client reports go to `onCrash` (until `stop`). Resolves once
+ * the consumer joined its group, or once the client reported that it could not.
  */
 export async function runBatches(options: BatchRunOptions): Promise<BatchRun> {
-  const { consumer, handler, accept, onHandled } = options;
-  const initialMs = options.backoff?.initialMs ?? DEFAULT_INITIAL_BACKOFF_MS;
-  const maxMs = options.backoff?.maxMs ?? DEFAULT_MAX_BACKOFF_MS;
+  const { consumer, handler, accept, onHandled, onCrash } = options;
   /** Per partition: the first offset of the batch that failed, and how often it did. */
   const failures = new Map<number, { offset: string; count: number }>();
   const resumeTimers = new Set<NodeJS.Timeout>();
@@ -63,13 +61,15 @@ export async function runBatches(options: BatchRunOptions): Promise<BatchRun> {
     const target = [{ topic: batch.topic, partitions: [batch.partition] }];
     consumer.pause(target);
     consumer.seek({ topic: batch.topic, partition: batch.partition, offset });
-    const delay = Math.min(maxMs, initialMs * 2 ** failuresSoFar) * (0.5 + Math.random() / 2);
-    const timer = setTimeout(() => {
-      resumeTimers.delete(timer);
-      // Throws while kafkajs restarts a crashed consumer; the restart reads from the
-      // committed offsets anyway, which are before the failed batch.
-      ignoreErrors(() => consumer.resume(target));
-    }, delay);
+    const timer = setTimeout(
+      () => {
+        resumeTimers.delete(timer);
+        // Throws while kafkajs restarts a crashed consumer; the restart reads from the
+        // committed offsets anyway, which are before the failed batch.
+        ignoreErrors(() => consumer.resume(target));
+      },
+      backoffDelay(options.backoff, failuresSoFar),
+    );
     resumeTimers.add(timer);
   };
 
@@ -97,18 +97,28 @@ export async function runBatches(options: BatchRunOptions): Promise<BatchRun> {
     onHandled?.(batch.partition, last, messages.length);
   };
 
+  // Before run(): kafkajs reports a failed first join as a crash, and run() still resolves.
+  const unwatch = watchCrashes(consumer, (error, restart) => {
+    if (!stopping) onCrash(error, restart);
+  });
   const started = consumer.run(runConfig(options.flavor, eachBatch));
   // kafkajs keeps seeks made right after run() and applies them once partitions are assigned.
   for (const { partition, offset } of options.seeks ?? []) {
     consumer.seek({ topic: options.topic, partition, offset });
   }
-  await started;
+  try {
+    await started;
+  } catch (error) {
+    unwatch();
+    throw error;
+  }
 
   let stopped: Promise<void> | undefined;
   return {
     stop() {
       stopped ??= (async () => {
         stopping = true;
+        unwatch();
         for (const timer of resumeTimers) clearTimeout(timer);
         resumeTimers.clear();
         await consumer.disconnect();
@@ -116,6 +126,13 @@ export async function runBatches(options: BatchRunOptions): Promise<BatchRun> {
       return stopped;
     },
   };
+}
+
+/** Subscribes `listener` to the client's crash reports; returns the unsubscribe function. */
+function watchCrashes(consumer: KafkaConsumerClient, listener: CrashListener): () => void {
+  const event = consumer.events?.CRASH;
+  if (event === undefined || !consumer.on) return () => {};
+  return consumer.on(event, ({ payload }) => listener(payload.error, payload.restart));
 }
 
 function ignoreErrors(action: () => void): void {

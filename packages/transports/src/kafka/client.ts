@@ -73,6 +73,11 @@ export interface KafkaRunConfig {
   eachBatch(payload: KafkaEachBatchPayload): Promise<void>;
 }
 
+/** kafkajs' `consumer.events.CRASH` report: the consumer stopped; `restart` says whether kafkajs restarts it. */
+export interface KafkaConsumerCrashEvent {
+  payload: { error: unknown; groupId: string; restart: boolean };
+}
+
 /** The consumer methods the transport calls. */
 export interface KafkaConsumerClient {
   connect(): Promise<void>;
@@ -82,6 +87,13 @@ export interface KafkaConsumerClient {
   seek(position: { topic: string; partition: number; offset: string }): void;
   pause(topics: KafkaTopicPartitions[]): void;
   resume(topics: KafkaTopicPartitions[]): void;
+  /**
+   * kafkajs' instrumentation event names; the transport watches `CRASH`. A client without
+   * them (@confluentinc/kafka-javascript restarts its consumers itself) is not watched.
+   */
+  readonly events?: { readonly CRASH: string };
+  /** Subscribes to an instrumentation event; returns the function that unsubscribes. */
+  on?(event: string, listener: (event: KafkaConsumerCrashEvent) => void): () => void;
 }
 
 /** One partition's offsets as `admin.fetchTopicOffsets` reports them. */

@@ -6,9 +6,13 @@
  * @module @linkpulse/transports/kafka
  */
 
-export type { RetryBackoff } from './batch-runner.js';
+export type { RetryBackoff } from './backoff.js';
 export type * from './client.js';
 export type { KafkaFlavor } from './client-config.js';
+export type {
+  KafkaConsumerErrorContext,
+  KafkaConsumerErrorListener,
+} from './consumer-supervisor.js';
 export {
   CLICK_DEAD_LETTER_TOPIC,
   type KafkaConsumerSettings,

@@ -10,12 +10,8 @@ import {
   type Subscription,
   type Transport,
 } from '@linkpulse/core';
-import {
-  type BatchRun,
-  type BatchRunOptions,
-  type RetryBackoff,
-  runBatches,
-} from './batch-runner.js';
+import { type RetryBackoff, resolveBackoff } from './backoff.js';
+import { type BatchRun, type BatchRunOptions, runBatches } from './batch-runner.js';
 import type {
   KafkaClient,
   KafkaCompression,
@@ -28,6 +24,7 @@ import {
   type KafkaFlavor,
   producerRecord,
 } from './client-config.js';
+import { type KafkaConsumerErrorListener, superviseBatches } from './consumer-supervisor.js';
 import { clickMessages, deadLetterMessages } from './messages.js';
 import { planReplay, progressTracker, type ReplayOptions, type ReplayResult } from './replay.js';
 
@@ -66,17 +63,24 @@ export interface KafkaTransportOptions {
   consumer?: KafkaConsumerSettings;
   /** Where a group without committed offsets starts: `true` (default) earliest, else latest. */
   fromBeginning?: boolean;
-  /** Pause of a partition whose batch handler failed. */
+  /** Pause of a partition whose batch handler failed, and wait before a dead consumer is replaced. */
   retryBackoff?: RetryBackoff;
+  /**
+   * Told when a consumer crashed (and who restarts it) or its replacement failed to start.
+   * Default: nothing; the transport recovers either way, this makes it visible.
+   */
+  onConsumerError?: KafkaConsumerErrorListener;
 }
 
 /**
  * Clicks over Kafka. Producer: one `send` per emitter batch, keyed by short code (per-link
  * order), JSON values, `acks: -1`, optional compression. Consumer: a consumer group read
  * with `eachBatch`; offsets are resolved and committed only after the handler resolved; a
- * failing handler pauses its partition and gets the batch again after a backoff. Rejected
- * records go to the dead-letter topic; {@link KafkaTransport.replay} reads the log again
- * with a fresh group to rebuild aggregates.
+ * failing handler pauses its partition and gets the batch again after a backoff; a consumer
+ * the client gave up on (kafkajs does not restart after non-retriable errors) is replaced
+ * after a backoff, and reported to `onConsumerError`. Rejected records go to the
+ * dead-letter topic; {@link KafkaTransport.replay} reads the log again with a fresh group to
+ * rebuild aggregates.
  *
  * The producer is not idempotent and no admin call goes to the controller, which keeps the
  * transport working against librdkafka's mock cluster (it reports a controller id that no
@@ -104,7 +108,8 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
   readonly #producerSettings: object;
   readonly #consumerSettings: KafkaConsumerSettings;
   readonly #fromBeginning: boolean;
-  readonly #retryBackoff: RetryBackoff | undefined;
+  readonly #retryBackoff: Required<RetryBackoff>;
+  readonly #onConsumerError: KafkaConsumerErrorListener | undefined;
   #producer: Promise<KafkaProducerClient> | null = null;
   #closed = false;
 
@@ -117,7 +122,8 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
     this.#producerSettings = options.producer ?? {};
     this.#consumerSettings = options.consumer ?? {};
     this.#fromBeginning = options.fromBeginning ?? true;
-    this.#retryBackoff = options.retryBackoff;
+    this.#retryBackoff = resolveBackoff(options.retryBackoff);
+    this.#onConsumerError = options.onConsumerError;
   }
 
   /** Sends one batch in one request; resolves once every partition leader acknowledged it. */
@@ -215,28 +221,41 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
     return this.#producer;
   }
 
-  async #run(
+  /**
+   * Starts a supervised group member: the first one applies `run.seeks`; replacements of
+   * crashed ones continue from the committed offsets.
+   */
+  #run(
     groupId: string,
     fromBeginning: boolean,
     run: Pick<BatchRunOptions, 'handler' | 'seeks' | 'accept' | 'onHandled'>,
   ): Promise<BatchRun> {
-    const consumer = await createConsumer(this.#kafka, this.#flavor, {
-      groupId,
-      topic: this.#topic,
-      fromBeginning,
-      overrides: this.#consumerSettings,
+    return superviseBatches({
+      group: groupId,
+      backoff: this.#retryBackoff,
+      onError: this.#onConsumerError,
+      start: async (onCrash, first) => {
+        const consumer = await createConsumer(this.#kafka, this.#flavor, {
+          groupId,
+          topic: this.#topic,
+          fromBeginning,
+          overrides: this.#consumerSettings,
+        });
+        try {
+          return await runBatches({
+            ...run,
+            ...(first ? {} : { seeks: [] }),
+            consumer,
+            topic: this.#topic,
+            flavor: this.#flavor,
+            backoff: this.#retryBackoff,
+            onCrash,
+          });
+        } catch (error) {
+          await consumer.disconnect().catch(() => {});
+          throw error;
+        }
+      },
     });
-    try {
-      return await runBatches({
-        ...run,
-        consumer,
-        topic: this.#topic,
-        flavor: this.#flavor,
-        backoff: this.#retryBackoff,
-      });
-    } catch (error) {
-      await consumer.disconnect().catch(() => {});
-      throw error;
-    }
   }
 }
