@@ -1,4 +1,4 @@
-import type { InvalidationBus } from '@linkpulse/core';
+import { type InvalidationBus, LocalInvalidationBus } from '@linkpulse/core';
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from './client.js';
 
@@ -27,17 +27,12 @@ export class RedisInvalidationBus implements InvalidationBus {
   readonly #subscriber: RedisClient;
   readonly #ownsSubscriber: boolean;
   readonly #channel: string;
-  readonly #listeners = new Set<(code: string) => void>();
+  /** This node's listeners; messages from the channel are published to them. */
+  readonly #local = new LocalInvalidationBus();
   readonly #subscribed: Promise<unknown>;
   readonly #onMessage = (channel: string, code: string) => {
-    if (channel !== this.#channel) return;
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(code);
-      } catch {
-        // A failing listener must neither stop the others nor break the connection.
-      }
-    }
+    // A failing listener must neither stop the others nor break the connection.
+    if (channel === this.#channel) this.#local.publish(code).catch(() => {});
   };
 
   constructor(options: RedisInvalidationBusOptions) {
@@ -63,16 +58,12 @@ export class RedisInvalidationBus implements InvalidationBus {
 
   /** Calls `listener` with every code published by any node; returns the unsubscribe. */
   subscribe(listener: (code: string) => void): () => void {
-    const entry = (code: string) => listener(code);
-    this.#listeners.add(entry);
-    return () => {
-      this.#listeners.delete(entry);
-    };
+    return this.#local.subscribe(listener);
   }
 
   /** Stops listening; disconnects the subscriber connection if the bus created it. */
   async close(): Promise<void> {
-    this.#listeners.clear();
+    await this.#local.close();
     this.#subscriber.off('message', this.#onMessage);
     if (this.#ownsSubscriber) {
       this.#subscriber.disconnect();
