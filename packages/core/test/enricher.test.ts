@@ -94,6 +94,19 @@ describe('Enricher', () => {
     expect(host(null)).toBeNull();
   });
 
+  it('answers the same referer hosts from its cache as from a fresh parse', () => {
+    const small = new Enricher({ cacheSize: 1 });
+    const referers = [
+      'https://t.co/x',
+      'not a url',
+      'https://t.co/x',
+      'not a url',
+      'https://www.a.io/',
+    ];
+    const hosts = referers.map((referer) => small.enrich(event({ referer })).refererHost);
+    expect(hosts).toEqual(['t.co', null, 't.co', null, 'a.io']);
+  });
+
   it('looks up the country of the IP prefix and survives a failing lookup', () => {
     const asked: string[] = [];
     const geo: GeoLookup = {

@@ -1,5 +1,6 @@
 import { isLinkPulseError } from '@linkpulse/core';
 import {
+  codeParamsSchema,
   compileRequestValidator,
   createLinkBodySchema,
   statsQuerySchema,
@@ -70,6 +71,24 @@ describe('validateRequestPart', () => {
       interval: 'hour',
       other: 'x',
     });
+  });
+
+  it('checks path parameters the same on the quick path as on the full one', () => {
+    const params = { code: 'abc', other: 'x' };
+    const checked = validateRequestPart(codeParamsSchema, params, 'params');
+    expect(checked).toEqual(params);
+    expect(checked).not.toBe(params);
+    const check = (value: unknown) =>
+      failure(() => validateRequestPart(codeParamsSchema, value, 'params'));
+    expect(check({})).toEqual({
+      code: 'invalid_body',
+      message: 'path parameter "code" is required',
+    });
+    expect(check({ code: 5 })).toEqual({
+      code: 'invalid_body',
+      message: 'path parameter "code" must be a string',
+    });
+    expect(check('abc').code).toBe('invalid_body');
   });
 
   it('answers invalid_query for the query string', () => {

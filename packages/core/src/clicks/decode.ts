@@ -37,41 +37,51 @@ function toObject(record: unknown): Record<string, unknown> {
   return value;
 }
 
-function string(obj: Record<string, unknown>, key: string, max: number): string {
-  const value = obj[key];
-  if (value === undefined) throw new Error(`${key} is missing`);
-  if (typeof value !== 'string') throw new Error(`${key} must be a string`);
+/** `value` when it is a string of at most `max` characters; else throws, naming `key`. */
+function string(value: unknown, key: string, max: number): string {
+  if (typeof value !== 'string') {
+    throw new Error(value === undefined ? `${key} is missing` : `${key} must be a string`);
+  }
   if (value.length > max) throw new Error(`${key} longer than ${max} characters`);
   return value;
 }
 
-function nullableString(obj: Record<string, unknown>, key: string, max: number): string | null {
-  return obj[key] === null ? null : string(obj, key, max);
+function nullableString(value: unknown, key: string, max: number): string | null {
+  return value === null ? null : string(value, key, max);
 }
 
-function matching(obj: Record<string, unknown>, key: string, pattern: RegExp): string {
-  const value = string(obj, key, MAX_HEADER_LENGTH);
-  if (!pattern.test(value)) throw new Error(`${key} is malformed`);
-  return value;
+function matching(value: unknown, key: string, pattern: RegExp): string {
+  if (!pattern.test(string(value, key, MAX_HEADER_LENGTH))) throw new Error(`${key} is malformed`);
+  return value as string;
 }
 
-function utm(obj: Record<string, unknown>): Utm | null {
-  const value = obj.utm;
+function utm(value: unknown): Utm | null {
   if (value === null) return null;
   if (!isRecord(value)) throw new Error('utm must be an object or null');
   const result: Utm = {};
-  for (const [key, entry] of Object.entries(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
     if (!UTM_KEYS.has(key)) throw new Error(`unknown utm field ${key}`);
+    const entry = value[key];
     if (entry === undefined) continue;
-    result[key as keyof Utm] = string(value, key, MAX_UTM_LENGTH);
+    result[key as keyof Utm] = string(entry, key, MAX_UTM_LENGTH);
   }
   return result;
 }
 
-function decodeV1(obj: Record<string, unknown>): ClickEvent {
-  for (const key of Object.keys(obj)) {
-    if (!EVENT_KEYS.has(key)) throw new Error(`unknown field ${key}`);
+/** Throws for the first own field that is not part of v1. */
+function rejectUnknownFields(obj: Record<string, unknown>): void {
+  // `for…in` walks the object's cached keys without allocating an array; it also visits
+  // inherited enumerable keys, which `Object.hasOwn` skips.
+  for (const key in obj) {
+    if (!EVENT_KEYS.has(key) && Object.hasOwn(obj, key)) throw new Error(`unknown field ${key}`);
   }
+}
+
+// Properties are read by name, once each: one inline cache per field keeps this fast (the
+// worker decodes every click), where `obj[key]` with a variable key would not be.
+function decodeV1(obj: Record<string, unknown>): ClickEvent {
+  rejectUnknownFields(obj);
   const ts = obj.ts;
   if (ts === undefined) throw new Error('ts is missing');
   if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0) {
@@ -79,19 +89,19 @@ function decodeV1(obj: Record<string, unknown>): ClickEvent {
   }
   const method = obj.method;
   if (method !== 'GET' && method !== 'HEAD') throw new Error('method must be GET or HEAD');
-  const visitorId = string(obj, 'visitorId', MAX_VISITOR_ID);
+  const visitorId = string(obj.visitorId, 'visitorId', MAX_VISITOR_ID);
   if (visitorId.length === 0) throw new Error('visitorId is empty');
   return {
     v: 1,
-    id: matching(obj, 'id', ULID),
-    code: matching(obj, 'code', CODE),
+    id: matching(obj.id, 'id', ULID),
+    code: matching(obj.code, 'code', CODE),
     ts,
     visitorId,
-    ipPrefix: nullableString(obj, 'ipPrefix', MAX_IP_PREFIX),
-    ua: string(obj, 'ua', MAX_HEADER_LENGTH),
-    referer: nullableString(obj, 'referer', MAX_HEADER_LENGTH),
+    ipPrefix: nullableString(obj.ipPrefix, 'ipPrefix', MAX_IP_PREFIX),
+    ua: string(obj.ua, 'ua', MAX_HEADER_LENGTH),
+    referer: nullableString(obj.referer, 'referer', MAX_HEADER_LENGTH),
     method,
-    utm: utm(obj),
+    utm: utm(obj.utm),
   };
 }
 

@@ -95,6 +95,12 @@ function expandIpv6(address: string): Uint16Array {
   return out;
 }
 
+/** A cached visitor id and the UTC day it is valid for. */
+interface CachedId {
+  day: number;
+  id: string;
+}
+
 /**
  * Computes visitor ids: HMAC-SHA256 keyed with a secret over `UTC day | IP | user agent`,
  * base64url, truncated to 16 characters (96 bits). The same client is one visitor within a
@@ -105,7 +111,9 @@ function expandIpv6(address: string): Uint16Array {
  */
 export class VisitorHasher {
   readonly #key: KeyObject;
-  readonly #cache = new Map<string, string>();
+  /** User agent → IP as given → id. Keyed apart so that a hit builds no string. */
+  readonly #cache = new Map<string, Map<string, CachedId>>();
+  #cached = 0;
 
   /** @param secret - HMAC key; give every node the same one. Must not be empty. */
   constructor(secret: string | Uint8Array) {
@@ -115,16 +123,30 @@ export class VisitorHasher {
 
   /** The visitor id of a click at `ts` (milliseconds since the epoch). */
   visitorId(ts: number, ip: string, userAgent: string): string {
-    const message = `${Math.floor(ts / DAY_MS)}|${canonicalIp(ip) ?? ip}|${userAgent}`;
-    let id = this.#cache.get(message);
-    if (id === undefined) {
-      id = createHmac('sha256', this.#key)
-        .update(message)
-        .digest('base64url')
-        .slice(0, VISITOR_ID_CHARS);
-      if (this.#cache.size >= CACHE_ENTRIES) this.#cache.clear();
-      this.#cache.set(message, id);
+    const day = Math.floor(ts / DAY_MS);
+    let byIp = this.#cache.get(userAgent);
+    const cached = byIp?.get(ip);
+    if (cached !== undefined && cached.day === day) return cached.id;
+    const id = createHmac('sha256', this.#key)
+      .update(`${day}|${canonicalIp(ip) ?? ip}|${userAgent}`)
+      .digest('base64url')
+      .slice(0, VISITOR_ID_CHARS);
+    if (cached !== undefined) {
+      cached.day = day;
+      cached.id = id;
+      return id;
     }
+    if (this.#cached >= CACHE_ENTRIES) {
+      this.#cache.clear();
+      this.#cached = 0;
+      byIp = undefined;
+    }
+    if (byIp === undefined) {
+      byIp = new Map();
+      this.#cache.set(userAgent, byIp);
+    }
+    byIp.set(ip, { day, id });
+    this.#cached++;
     return id;
   }
 }

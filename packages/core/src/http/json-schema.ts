@@ -163,6 +163,59 @@ const ROOT_NAMES: Record<RequestPart, string> = {
   params: 'path',
 };
 
+/** Keywords a property may carry and still be checked by {@link flatStringCheck}. */
+const PLAIN_KEYWORDS: ReadonlySet<string> = new Set(['type', 'description', 'examples']);
+
+/**
+ * For a schema of an object whose properties are all unconstrained strings (the path
+ * parameters `{ code }`), a quick test that a value passes the full check unchanged: an
+ * object holding every required property, each known one a string. `null` for any other
+ * schema. Checking a redirect's parameters is then a few property reads instead of the
+ * general walk, which costs about a microsecond per request.
+ */
+function flatStringCheck(schema: JsonSchema): ((value: unknown) => boolean) | null {
+  const keywords = Object.keys(schema);
+  const allowed = ['type', 'description', 'properties', 'required', 'examples'];
+  if (schema.type !== 'object' || keywords.some((keyword) => !allowed.includes(keyword))) {
+    return null;
+  }
+  const properties = Object.entries(schema.properties ?? {});
+  const plain = properties.every(
+    ([, property]) =>
+      property.type === 'string' &&
+      Object.keys(property).every((keyword) => PLAIN_KEYWORDS.has(keyword)),
+  );
+  const required = schema.required ?? [];
+  if (!plain || required.some((name) => !Object.hasOwn(schema.properties ?? {}, name))) {
+    return null;
+  }
+  const names = properties.map(([name]) => name);
+  return (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+    for (const name of required) if (!Object.hasOwn(value, name)) return false;
+    for (const name of names) {
+      if (
+        Object.hasOwn(value, name) &&
+        typeof (value as Record<string, unknown>)[name] !== 'string'
+      ) {
+        return false;
+      }
+    }
+    return true;
+  };
+}
+
+const quickChecks = new WeakMap<JsonSchema, ((value: unknown) => boolean) | null>();
+
+function quickCheckOf(schema: JsonSchema): ((value: unknown) => boolean) | null {
+  let check = quickChecks.get(schema);
+  if (check === undefined) {
+    check = flatStringCheck(schema);
+    quickChecks.set(schema, check);
+  }
+  return check;
+}
+
 /**
  * Checks one part of a request against its schema and returns it (query and path values
  * coerced to the schema's types; objects copied). Throws `LinkPulseError` with
@@ -174,6 +227,8 @@ export function validateRequestPart(
   value: unknown,
   part: RequestPart,
 ): unknown {
+  // What the full check returns for such a value: a copy of its own fields.
+  if (quickCheckOf(schema)?.(value)) return Object.fromEntries(Object.entries(value as object));
   const code = part === 'querystring' ? 'invalid_query' : 'invalid_body';
   const fail = (message: string): never => {
     throw new LinkPulseError(code, message);

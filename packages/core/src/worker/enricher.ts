@@ -8,7 +8,10 @@ import type { GeoLookup } from './geo.js';
 export interface EnricherOptions {
   /** Country lookup by IP prefix; clicks get `country: null` without one. */
   geo?: GeoLookup;
-  /** Distinct user agents whose parse result is kept (parsing is the hot cost); default 5,000. */
+  /**
+   * Distinct user agents whose parse result is kept (parsing is the hot cost), and
+   * distinct referers whose host is kept; default 5,000 of each.
+   */
   cacheSize?: number;
 }
 
@@ -42,8 +45,7 @@ function parseAgent(ua: string): ParsedAgent {
  * Lower-cased host of a referer URL without a leading `www.` (so `www.example.com` and
  * `example.com` count as one referrer), or `null` when absent or unparseable.
  */
-function refererHost(referer: string | null): string | null {
-  if (!referer) return null;
+function refererHost(referer: string): string | null {
   let host: string;
   try {
     host = new URL(referer).hostname.toLowerCase();
@@ -57,15 +59,20 @@ function refererHost(referer: string | null): string | null {
 /**
  * Turns a {@link ClickEvent} into an {@link EnrichedClick}: device class, browser and OS
  * from the user agent (ua-parser-js 1.x, results cached per user-agent string), bot flag
- * (`isbot`, or a HEAD request; bots get device `bot`), referrer host and country.
+ * (`isbot`, or a HEAD request; bots get device `bot`), referrer host (cached per referer)
+ * and country.
  */
 export class Enricher {
   readonly #geo: GeoLookup | undefined;
   readonly #agents: LRUCache<string, ParsedAgent>;
+  /** Referer → host, `''` for none (lru-cache cannot hold `null`). */
+  readonly #hosts: LRUCache<string, string>;
 
   constructor(options: EnricherOptions = {}) {
     this.#geo = options.geo;
-    this.#agents = new LRUCache({ max: Math.max(1, options.cacheSize ?? 5_000) });
+    const max = Math.max(1, options.cacheSize ?? 5_000);
+    this.#agents = new LRUCache({ max });
+    this.#hosts = new LRUCache({ max });
   }
 
   /** Enriches one event; never throws for any valid {@link ClickEvent}. */
@@ -94,8 +101,20 @@ export class Enricher {
       os: agent.os,
       bot,
       country: this.#country(event.ipPrefix),
-      refererHost: refererHost(event.referer),
+      refererHost: this.#refererHost(event.referer),
     };
+  }
+
+  // Parsing a URL costs several times a cache lookup, and most referers are a handful of
+  // origins (browsers send only the origin across sites by default).
+  #refererHost(referer: string | null): string | null {
+    if (!referer) return null;
+    let host = this.#hosts.get(referer);
+    if (host === undefined) {
+      host = refererHost(referer) ?? '';
+      this.#hosts.set(referer, host);
+    }
+    return host === '' ? null : host;
   }
 
   #country(ipPrefix: string | null): string | null {

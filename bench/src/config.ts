@@ -1,0 +1,69 @@
+/** Durations and sizes of a run. */
+export interface Profile {
+  name: 'quick' | 'full';
+  /** Measured rounds per subject (servers alternate within each round). */
+  rounds: number;
+  /** Seconds of warm-up load per server before the rounds. */
+  warmupS: number;
+  /** Seconds of load per subject per round. */
+  durationS: number;
+  /** Open connections of the load generator. */
+  connections: number;
+  /** Requests in flight per connection at saturation. */
+  pipelining: number;
+  /**
+   * Also measure the reference servers: the naive emitter, and the plugin with its
+   * transport stalled (the request path without the pipeline's work).
+   */
+  references: boolean;
+  /** `emit()` calls timed in the emitter scenario. */
+  emitCalls: number;
+  /** Flushes of 1,000 events timed. */
+  flushes: number;
+  /** Emits against a stalled transport (the issue's 1,000,000 in both profiles). */
+  stalledEmits: number;
+  /** Seconds of the embedded saturation run (the target is defined over 30 s). */
+  saturationS: number;
+  /** Events pushed through the memory → SQLite pipeline and its baseline. */
+  pipelineEvents: number;
+  /** Events pushed through the Kafka → ClickHouse pipeline and each of its baselines. */
+  kafkaEvents: number;
+  /** Rounds of the Kafka → ClickHouse pipeline and its baselines. */
+  kafkaRounds: number;
+}
+
+/** Settings of `pnpm bench` and `pnpm bench --quick`. */
+export const PROFILES: Record<Profile['name'], Profile> = {
+  quick: {
+    name: 'quick',
+    rounds: 3,
+    warmupS: 0.5,
+    durationS: 1,
+    connections: 64,
+    pipelining: 1,
+    references: false,
+    emitCalls: 1_000_000,
+    flushes: 100,
+    stalledEmits: 1_000_000,
+    saturationS: 4,
+    pipelineEvents: 20_000,
+    kafkaEvents: 3_000,
+    kafkaRounds: 1,
+  },
+  full: {
+    name: 'full',
+    rounds: 5,
+    warmupS: 4,
+    durationS: 8,
+    connections: 64,
+    pipelining: 1,
+    references: true,
+    emitCalls: 10_000_000,
+    flushes: 500,
+    stalledEmits: 1_000_000,
+    saturationS: 30,
+    pipelineEvents: 300_000,
+    kafkaEvents: 60_000,
+    kafkaRounds: 3,
+  },
+};

@@ -1,0 +1,218 @@
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import {
+  ClickEmitter,
+  ClickWorker,
+  createUlid,
+  type EnrichedClick,
+  Enricher,
+  toClickEvent,
+  VisitorHasher,
+} from '@linkpulse/core';
+import { ClickHouseSink, migrate } from '@linkpulse/sinks/clickhouse';
+import { KafkaTransport } from '@linkpulse/transports/kafka';
+import { createChdbConnection } from 'chdb/connection';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { BENCH_SECRET, benchClick } from '../traffic/clicks.js';
+import { emitPaced, waitFor } from './pace.js';
+import type { PipelineResult, PipelineSpec } from './pipeline-types.js';
+
+/** Topic prefix of the raw kafkajs baseline (auto-created, 4 partitions on the mock cluster). */
+const RAW_TOPIC = 'bench.raw.v1';
+/** Rows per INSERT of the raw ClickHouse baseline. */
+const RAW_INSERT_ROWS = 2_000;
+const TIMEOUT_MS = 120_000;
+
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/** An in-process ClickHouse (chDB) on `path`, behind the official client. */
+function chdbClient(path: string): ClickHouseClient {
+  // chdb types its connection against its own copy of @clickhouse/client-common.
+  return createClient({
+    connection: createChdbConnection({ path }) as unknown as ClientConnection,
+  });
+}
+
+function kafkaClient(spec: PipelineSpec): Kafka {
+  if (!spec.brokers) throw new Error('the Kafka pipelines need brokers');
+  return new Kafka({
+    clientId: 'linkpulse-bench',
+    brokers: spec.brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+function result(
+  spec: PipelineSpec,
+  delivered: number,
+  dropped: number,
+  ms: number,
+): PipelineResult {
+  return {
+    mode: spec.mode,
+    events: spec.events,
+    delivered,
+    dropped,
+    seconds: ms / 1000,
+    eventsPerSecond: spec.events / (ms / 1000),
+  };
+}
+
+/**
+ * The distributed pipeline in one process: emitter → Kafka transport → worker (consumer
+ * group, enrichment) → ClickHouse sink on chDB. Timed from the first emit until the
+ * worker has written every event, after one warm-up batch went all the way through.
+ */
+export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineResult> {
+  const client = chdbClient(`${spec.dir}/chdb-pipeline`);
+  await migrate(client);
+  const sink = new ClickHouseSink({ client });
+  const transport = new KafkaTransport({
+    kafka: kafkaClient(spec),
+    producer: { createPartitioner: Partitioners.DefaultPartitioner },
+    // The transport README's recommended consumer settings: full batches of about 1 MiB.
+    consumer: { minBytes: 256 * 1024, maxWaitTimeInMs: 1_000 },
+  });
+  const worker = new ClickWorker({ consumer: transport, deadLetters: transport, sinks: [sink] });
+  await worker.start();
+  const emitter = new ClickEmitter({ transport, secret: BENCH_SECRET });
+  const written = () => worker.counters().written;
+  // Warm-up: producer connection, first fetch, first insert.
+  for (let i = 0; i < 500; i++) emitter.emit(benchClick(spec.events + i));
+  await emitter.flush();
+  await waitFor(() => written() >= 500, TIMEOUT_MS, 'the warm-up batch');
+  const base = written();
+  const started = performance.now();
+  await emitPaced(emitter, spec.events, () => written() - base);
+  await emitter.flush();
+  await waitFor(
+    () => written() - base + emitter.counters().dropped >= spec.events,
+    TIMEOUT_MS,
+    'the worker',
+  );
+  const ms = performance.now() - started;
+  const { dropped } = emitter.counters();
+  await emitter.close();
+  await worker.stop();
+  await transport.close();
+  await sink.close();
+  return result(spec, written() - base, dropped, ms);
+}
+
+/** The JSON values the Kafka transport would send for `events` clicks. */
+function clickValues(events: number): Buffer[] {
+  const ulid = createUlid();
+  const visitors = new VisitorHasher(BENCH_SECRET);
+  const now = Date.now();
+  return Array.from({ length: events }, (_, i) =>
+    Buffer.from(JSON.stringify(toClickEvent(benchClick(i), now + (i >> 4), ulid, visitors))),
+  );
+}
+
+/**
+ * Baseline: kafkajs alone producing the same JSON values (batches of 500, keyed, acks
+ * all) while a consumer group reads them with `eachBatch`, from the first send until the
+ * last message was consumed. Values are built before the clock starts.
+ */
+export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
+  const values = clickValues(spec.events);
+  const kafka = kafkaClient(spec);
+  const topic = `${RAW_TOPIC}.${Date.now()}`;
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const consumer = kafka.consumer({ groupId: `bench-raw-${Date.now()}`, maxWaitTimeInMs: 100 });
+  await producer.connect();
+  // The first send creates the topic (a fresh one per run); the consumer reads it from the
+  // start, and the clock starts once this warm-up message came through.
+  await producer.send({ topic, messages: [{ value: 'warm-up' }] });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let consumed = 0;
+  await consumer.run({
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      consumed += batch.messages.length;
+      resolveOffset(batch.lastOffset());
+      await heartbeat();
+    },
+  });
+  await waitFor(() => consumed > 0, TIMEOUT_MS, 'the warm-up message');
+  consumed = 0;
+  const started = performance.now();
+  for (let i = 0; i < values.length; ) {
+    const end = Math.min(values.length, i + 500);
+    const messages = [];
+    for (; i < end; i++) messages.push({ key: String(i % 1_000), value: values[i]! });
+    await producer.send({ topic, acks: -1, messages });
+    while (i - consumed > 20_000) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await waitFor(() => consumed >= values.length, TIMEOUT_MS, 'the raw consumer');
+  const ms = performance.now() - started;
+  await consumer.disconnect();
+  await producer.disconnect();
+  return result(spec, consumed, 0, ms);
+}
+
+/**
+ * Baseline: the same enriched rows (built beforehand) inserted with the official client
+ * into a plain MergeTree table of the raw table's columns, {@link RAW_INSERT_ROWS} rows
+ * per `INSERT … FORMAT JSONEachRow`, without the sink's duplicate check or views.
+ */
+export async function rawClickHouse(spec: PipelineSpec): Promise<PipelineResult> {
+  const ulid = createUlid();
+  const visitors = new VisitorHasher(BENCH_SECRET);
+  const enricher = new Enricher();
+  const now = Date.now();
+  const rows = Array.from({ length: spec.events }, (_, i) =>
+    rawRow(enricher.enrich(toClickEvent(benchClick(i), now + (i >> 4), ulid, visitors))),
+  );
+  const client = chdbClient(`${spec.dir}/chdb-raw`);
+  await client.command({ query: 'CREATE DATABASE IF NOT EXISTS bench' });
+  await client.command({
+    query: `CREATE TABLE IF NOT EXISTS bench.clicks (
+      id String, code String, ts DateTime64(3, 'UTC'), visitor_id String, ip_prefix String,
+      ua String, referer String, referer_host LowCardinality(String), method LowCardinality(String),
+      device LowCardinality(String), browser LowCardinality(String), os LowCardinality(String),
+      country LowCardinality(String), bot Bool, utm_source LowCardinality(String),
+      utm_medium LowCardinality(String), utm_campaign String, utm_term String, utm_content String
+    ) ENGINE = MergeTree ORDER BY (code, ts)`,
+  });
+  const started = performance.now();
+  for (let i = 0; i < rows.length; i += RAW_INSERT_ROWS) {
+    await client.insert({
+      table: 'bench.clicks',
+      values: rows.slice(i, i + RAW_INSERT_ROWS),
+      format: 'JSONEachRow',
+    });
+  }
+  const ms = performance.now() - started;
+  const count = await client.query({
+    query: 'SELECT count() AS n FROM bench.clicks',
+    format: 'JSONEachRow',
+  });
+  const [{ n }] = (await count.json()) as [{ n: string }];
+  await client.close();
+  return result(spec, Number(n), 0, ms);
+}
+
+function rawRow(click: EnrichedClick): Record<string, string | boolean> {
+  const utm = click.utm ?? {};
+  return {
+    id: click.id,
+    code: click.code,
+    ts: new Date(click.ts).toISOString().replace('T', ' ').slice(0, 23),
+    visitor_id: click.visitorId,
+    ip_prefix: click.ipPrefix ?? '',
+    ua: click.ua,
+    referer: click.referer ?? '',
+    referer_host: click.refererHost ?? '',
+    method: click.method,
+    device: click.device,
+    browser: click.browser,
+    os: click.os,
+    country: click.country ?? '',
+    bot: click.bot,
+    utm_source: utm.source ?? '',
+    utm_medium: utm.medium ?? '',
+    utm_campaign: utm.campaign ?? '',
+    utm_term: utm.term ?? '',
+    utm_content: utm.content ?? '',
+  };
+}

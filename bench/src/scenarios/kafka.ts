@@ -1,0 +1,118 @@
+import { startKafkaMock } from '../../../tools/services/kafka.js';
+import type { PipelineMode, PipelineResult } from '../pipelines/pipeline-types.js';
+import { runPipeline } from '../pipelines/run-pipeline.js';
+import { median } from '../stats.js';
+import type { ScenarioContext } from './context.js';
+
+const MIN_EVENTS_PER_SECOND = 100_000;
+const MIN_RATIO = 0.5;
+const MODES: readonly PipelineMode[] = ['kafka-clickhouse', 'kafkajs-raw', 'clickhouse-raw'];
+
+function message(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
+}
+
+/** Records both Kafka targets as not measured, with the reason. */
+function notRun(context: ScenarioContext, reason: string): void {
+  context.log(`kafka: ${reason}`);
+  const subject = 'Kafka → ClickHouse';
+  context.collector.notRun(
+    'pipeline',
+    subject,
+    null,
+    'events/s',
+    `>= ${MIN_EVENTS_PER_SECOND}`,
+    reason,
+  );
+  context.collector.notRun(
+    'pipeline',
+    subject,
+    'kafkajs produce+consume',
+    'events/s',
+    `>= ${MIN_RATIO}`,
+    reason,
+  );
+}
+
+/**
+ * Scenario 4b: events/s of emitter → Kafka → worker → ClickHouse (chDB, in process)
+ * against kafkajs producing and consuming the same messages and a raw ClickHouse insert of
+ * the same rows. Runs against `KAFKA_BROKERS` when set, else starts librdkafka's mock
+ * cluster from the service harness.
+ */
+export async function kafkaScenario(context: ScenarioContext): Promise<void> {
+  const { profile, collector, log } = context;
+  const external = process.env.KAFKA_BROKERS;
+  let mock: Awaited<ReturnType<typeof startKafkaMock>> | undefined;
+  let brokers = external;
+  try {
+    if (!brokers) {
+      mock = await startKafkaMock();
+      brokers = mock.brokers.join(',');
+    }
+  } catch (error) {
+    notRun(context, `no Kafka broker: ${message(error)}`);
+    return;
+  }
+  const rounds = profile.kafkaRounds;
+  log(
+    `kafka: ${profile.kafkaEvents.toLocaleString('en-US')} events per run, ${rounds} round(s), brokers ${external ? brokers : 'librdkafka mock cluster'}`,
+  );
+  const samples = new Map<PipelineMode, PipelineResult[]>(MODES.map((mode) => [mode, []]));
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const mode of MODES) {
+        const sample = await runPipeline({
+          mode,
+          events: profile.kafkaEvents,
+          dir: `${context.tmpDir}/${mode}-${round}`,
+          brokers,
+        });
+        samples.get(mode)!.push(sample);
+        log(
+          `  round ${round + 1}/${rounds} ${mode.padEnd(18)} ${Math.round(sample.eventsPerSecond)} events/s (${sample.delivered} delivered, ${sample.dropped} dropped)`,
+        );
+      }
+    }
+  } finally {
+    await mock?.stop();
+  }
+  const rate = (mode: PipelineMode) => median(samples.get(mode)!.map((s) => s.eventsPerSecond));
+  const pipeline = rate('kafka-clickhouse');
+  const kafkajs = rate('kafkajs-raw');
+  const clickhouse = rate('clickhouse-raw');
+  const broker = external
+    ? 'Kafka at KAFKA_BROKERS'
+    : "librdkafka's mock cluster (3 brokers, not Apache Kafka)";
+  collector.add({
+    scenario: 'pipeline',
+    subject: 'Kafka → ClickHouse',
+    baseline: null,
+    metric: 'events/s',
+    value: pipeline,
+    baselineValue: null,
+    target: `>= ${MIN_EVENTS_PER_SECOND}`,
+    met: pipeline >= MIN_EVENTS_PER_SECOND,
+    note: `${profile.kafkaEvents.toLocaleString('en-US')} events, median of ${rounds}; ${broker}; chDB in the worker's process`,
+  });
+  collector.add({
+    scenario: 'pipeline',
+    subject: 'Kafka → ClickHouse',
+    baseline: 'kafkajs produce+consume',
+    metric: 'events/s',
+    value: pipeline,
+    baselineValue: kafkajs,
+    target: `>= ${MIN_RATIO}`,
+    met: pipeline / kafkajs >= MIN_RATIO,
+  });
+  collector.add({
+    scenario: 'pipeline',
+    subject: 'Kafka → ClickHouse',
+    baseline: 'raw ClickHouse insert',
+    metric: 'events/s',
+    value: pipeline,
+    baselineValue: clickhouse,
+    target: null,
+    met: null,
+  });
+}

@@ -1,0 +1,126 @@
+import { alternate, type Summary } from '../load/alternate.js';
+import type { SubjectOptions } from '../servers/bench-server.js';
+import { type ServerHandle, startServer } from '../servers/server-handle.js';
+import type { SubjectName } from '../servers/subjects.js';
+import { MIB, type ScenarioContext } from './context.js';
+
+/** A server of the scenario. */
+interface Contender {
+  label: string;
+  name: SubjectName;
+  options?: SubjectOptions;
+}
+
+const STALLED_PLUGIN = 'fastify-plugin, transport stalled';
+
+/** Subject, its baseline, and the target of the throughput ratio (`null`: reference only). */
+const PAIRS: readonly [string, string, number | null][] = [
+  ['fastify-plugin', 'fastify-bare', 0.95],
+  ['express-router', 'express-bare', 0.95],
+  ['fastify-bare', 'node-http', null],
+  ['fastify-naive', 'fastify-bare', null],
+  [STALLED_PLUGIN, 'fastify-bare', null],
+];
+
+/**
+ * Scenario 1: saturated redirect throughput of the Fastify plugin and the Express router
+ * (analytics on) against bare Fastify, bare Express and raw `node:http`, all servers
+ * alternating within one sitting. Returns the plugin's saturated rate (for the fault
+ * scenario) or `null`.
+ */
+export async function redirectScenario(context: ScenarioContext): Promise<number | null> {
+  const { profile, collector, log } = context;
+  const contenders: Contender[] = [
+    { label: 'node-http', name: 'node-http' },
+    { label: 'fastify-bare', name: 'fastify-bare' },
+    { label: 'fastify-plugin', name: 'fastify-plugin' },
+    { label: 'express-bare', name: 'express-bare' },
+    { label: 'express-router', name: 'express-router' },
+  ];
+  if (profile.references) {
+    contenders.push(
+      { label: 'fastify-naive', name: 'fastify-naive' },
+      // The request path alone: clicks are emitted but never leave the buffer.
+      { label: STALLED_PLUGIN, name: 'fastify-plugin', options: { transport: 'stalled' } },
+    );
+  }
+  log(
+    `redirect: ${contenders.map((c) => c.label).join(', ')}; ${profile.rounds} rounds of ${profile.durationS} s`,
+  );
+  const servers: ServerHandle[] = [];
+  try {
+    for (const { name, options, label } of contenders) {
+      servers.push(await startServer(name, options, label));
+    }
+    const load = {
+      connections: profile.connections,
+      pipelining: profile.pipelining,
+      durationS: profile.durationS,
+    };
+    const summaries = await alternate(
+      servers,
+      profile.rounds,
+      { ...load, durationS: profile.warmupS },
+      () => load,
+      log,
+    );
+    const byName = new Map<string, Summary>();
+    for (const [server, summary] of summaries) byName.set(server.label, summary);
+    for (const [subject, baseline, target] of PAIRS) {
+      const value = byName.get(subject);
+      const base = byName.get(baseline);
+      if (!value || !base) continue;
+      const ratio = value.rps / base.rps;
+      const saturated = Math.min(value.utilisation, base.utilisation) >= 0.9;
+      collector.add({
+        scenario: 'redirect',
+        subject,
+        baseline,
+        metric: 'req/s',
+        value: value.rps,
+        baselineValue: base.rps,
+        target: target === null ? null : `>= ${target}`,
+        met: target === null ? null : ratio >= target,
+        note: `median of ${profile.rounds} rounds; per-round ratios ${value.rounds
+          .map((round, i) => (round.rps / base.rounds[i]!.rps).toFixed(3))
+          .join(
+            ', ',
+          )}; server busy ${(value.utilisation * 100).toFixed(0)} % vs ${(base.utilisation * 100).toFixed(0)} %${saturated ? '' : ' (not saturated: the load generator limits both, see req per CPU-second)'}`,
+      });
+      // Throughput per CPU-second of the server: what the ratio is at full saturation.
+      collector.add({
+        scenario: 'redirect',
+        subject,
+        baseline,
+        metric: 'req per server CPU-s',
+        value: 1e6 / value.cpuUsPerRequest,
+        baselineValue: 1e6 / base.cpuUsPerRequest,
+        target: null,
+        met: null,
+        note: `${value.cpuUsPerRequest.toFixed(1)} vs ${base.cpuUsPerRequest.toFixed(1)} µs of server CPU per request, deferred pipeline work included`,
+      });
+    }
+    for (const [name, summary] of byName) {
+      if (name === 'node-http' || name === 'express-bare') {
+        collector.figure('redirect', name, 'req/s', summary.rps);
+      }
+      collector.figure('redirect', name, 'p50 ms', summary.p50);
+      collector.figure('redirect', name, 'p99 ms', summary.p99);
+      collector.figure('redirect', name, 'peak RSS MiB', summary.rssPeak / MIB);
+      if (summary.unexpected > 0) {
+        log(
+          `  WARNING: ${name} answered ${summary.unexpected} requests with something else than 302`,
+        );
+      }
+    }
+    for (const server of servers) {
+      const stats = (await server.stats()) as { emitter?: { dropped: number } };
+      if (stats.emitter && server.label !== STALLED_PLUGIN) {
+        collector.figure('redirect', server.label, 'clicks dropped', stats.emitter.dropped);
+      }
+    }
+    return byName.get('fastify-plugin')?.rps ?? null;
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}

@@ -1,0 +1,109 @@
+import type { AddressInfo } from 'node:net';
+import {
+  type Analytics,
+  type ClickEvent,
+  type ClickSink,
+  createInProcessAnalytics,
+  createShortener,
+  type EnrichedClick,
+  type ShortenerHandle,
+} from '@linkpulse/core';
+import { createEmbedded } from '@linkpulse/embedded';
+import { linkpulseRouter } from '@linkpulse/express';
+import { linkpulse } from '@linkpulse/fastify';
+import express from 'express';
+import Fastify from 'fastify';
+import { BENCH_SECRET } from '../traffic/clicks.js';
+import { benchLinks } from '../traffic/traffic.js';
+import { type BenchServer, HOST, type SubjectFactory, type TransportMode } from './bench-server.js';
+
+/**
+ * A sink that only counts: the redirect scenario measures the request path and the
+ * in-process pipeline up to the sink; storage is measured by the pipeline scenario.
+ */
+class CountingSink implements ClickSink {
+  written = 0;
+  async write(batch: readonly EnrichedClick[]): Promise<void> {
+    this.written += batch.length;
+  }
+  async close(): Promise<void> {}
+}
+
+/** The producer the emitter sees: the real one, or one that never answers or always fails. */
+function producerFor(analytics: Analytics, mode: TransportMode): Analytics['producer'] {
+  if (mode === 'healthy') return analytics.producer;
+  return {
+    send: (_batch: readonly ClickEvent[]) =>
+      mode === 'stalled'
+        ? new Promise<void>(() => {})
+        : Promise.reject(new Error('transport down')),
+    close: () => analytics.producer.close(),
+  };
+}
+
+/** Shortener with analytics on (emitter → memory transport → worker with enrichment → sink). */
+async function benchShortener(mode: TransportMode = 'healthy'): Promise<ShortenerHandle> {
+  const analytics = await createInProcessAnalytics({ sinks: [new CountingSink()] });
+  const shortener = await createShortener({
+    secret: BENCH_SECRET,
+    analytics: { ...analytics, producer: producerFor(analytics, mode) },
+  });
+  await addLinks(shortener);
+  return shortener;
+}
+
+async function addLinks(shortener: ShortenerHandle): Promise<void> {
+  for (const { code, url } of benchLinks()) await shortener.shorten({ code, url });
+}
+
+/** Emitter and worker counters of a shortener whose analytics run in this process. */
+function pipelineStats(shortener: ShortenerHandle): () => Promise<Record<string, unknown>> {
+  return async () => {
+    const worker = 'worker' in shortener.analytics ? shortener.analytics.worker : undefined;
+    return {
+      emitter: shortener.emitter.counters(),
+      worker: (worker as { counters(): unknown } | undefined)?.counters(),
+    };
+  };
+}
+
+async function fastifyWith(shortener: ShortenerHandle): Promise<BenchServer> {
+  const app = Fastify({ logger: false });
+  await app.register(linkpulse, { shortener });
+  await app.listen({ port: 0, host: HOST });
+  return {
+    port: (app.server.address() as AddressInfo).port,
+    stats: pipelineStats(shortener),
+    close: () => app.close(),
+  };
+}
+
+/** The Fastify plugin with analytics on. */
+export const fastifyPlugin: SubjectFactory = async (options) =>
+  fastifyWith(await benchShortener(options.transport));
+
+/** The Express router with analytics on. */
+export const expressRouter: SubjectFactory = async (options) => {
+  const shortener = await benchShortener(options.transport);
+  const app = express();
+  app.use(linkpulseRouter(shortener));
+  const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
+    const listening = app.listen(0, HOST, () => resolve(listening));
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    stats: pipelineStats(shortener),
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await shortener.close();
+    },
+  };
+};
+
+/** The Fastify plugin on the embedded shortener: SQLite links and clicks, in-process worker. */
+export const fastifyEmbedded: SubjectFactory = async (options) => {
+  if (options.dbPath === undefined) throw new Error('fastify-embedded needs a dbPath');
+  const shortener = await createEmbedded({ dbPath: options.dbPath, secret: BENCH_SECRET });
+  await addLinks(shortener);
+  return fastifyWith(shortener);
+};

@@ -1,0 +1,27 @@
+/**
+ * A subject's process: starts the server named on the command line, reports its port
+ * over IPC, answers `stats` requests and exits on `stop`. Started by `startServer`.
+ */
+import type { SubjectOptions } from './bench-server.js';
+import { SUBJECTS, type SubjectName } from './subjects.js';
+
+/** Messages from the bench runner. */
+export type ServerCommand = { type: 'stats'; id: number } | { type: 'stop' };
+
+const name = process.argv[2] as SubjectName;
+const options = JSON.parse(process.argv[3] ?? '{}') as SubjectOptions;
+const factory = SUBJECTS[name];
+if (factory === undefined) throw new Error(`unknown subject ${name}`);
+const server = await factory(options);
+
+process.on('message', async (command: ServerCommand) => {
+  if (command.type === 'stats') {
+    const stats = { ...(await server.stats()), memory: process.memoryUsage() };
+    process.send?.({ type: 'stats', id: command.id, stats });
+  } else {
+    await server.close();
+    process.exit(0);
+  }
+});
+process.on('disconnect', () => process.exit(0));
+process.send?.({ type: 'ready', port: server.port });
