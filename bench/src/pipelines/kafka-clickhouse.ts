@@ -3,12 +3,11 @@ import {
   ClickEmitter,
   ClickWorker,
   createUlid,
-  type EnrichedClick,
   Enricher,
   toClickEvent,
   VisitorHasher,
 } from '@linkpulse/core';
-import { ClickHouseSink, migrate } from '@linkpulse/sinks/clickhouse';
+import { ClickHouseSink, migrate, toRawRow } from '@linkpulse/sinks/clickhouse';
 import { KafkaTransport } from '@linkpulse/transports/kafka';
 import { createChdbConnection } from 'chdb/connection';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -161,7 +160,7 @@ export async function rawClickHouse(spec: PipelineSpec): Promise<PipelineResult>
   const enricher = new Enricher();
   const now = Date.now();
   const rows = Array.from({ length: spec.events }, (_, i) =>
-    rawRow(enricher.enrich(toClickEvent(benchClick(i), now + (i >> 4), ulid, visitors))),
+    toRawRow(enricher.enrich(toClickEvent(benchClick(i), now + (i >> 4), ulid, visitors))),
   );
   const client = chdbClient(`${spec.dir}/chdb-raw`);
   await client.command({ query: 'CREATE DATABASE IF NOT EXISTS bench' });
@@ -190,29 +189,4 @@ export async function rawClickHouse(spec: PipelineSpec): Promise<PipelineResult>
   const [{ n }] = (await count.json()) as [{ n: string }];
   await client.close();
   return result(spec, Number(n), 0, ms);
-}
-
-function rawRow(click: EnrichedClick): Record<string, string | boolean> {
-  const utm = click.utm ?? {};
-  return {
-    id: click.id,
-    code: click.code,
-    ts: new Date(click.ts).toISOString().replace('T', ' ').slice(0, 23),
-    visitor_id: click.visitorId,
-    ip_prefix: click.ipPrefix ?? '',
-    ua: click.ua,
-    referer: click.referer ?? '',
-    referer_host: click.refererHost ?? '',
-    method: click.method,
-    device: click.device,
-    browser: click.browser,
-    os: click.os,
-    country: click.country ?? '',
-    bot: click.bot,
-    utm_source: utm.source ?? '',
-    utm_medium: utm.medium ?? '',
-    utm_campaign: utm.campaign ?? '',
-    utm_term: utm.term ?? '',
-    utm_content: utm.content ?? '',
-  };
 }

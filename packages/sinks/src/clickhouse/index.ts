@@ -8,6 +8,7 @@
 
 export { ClickHouseSink, type ClickHouseSinkOptions } from './clickhouse-sink.js';
 export { ClickHouseSinkError, isTransientError } from './errors.js';
+export { type RawClickRow, toRawRow } from './rows.js';
 export { type ClickHouseSchemaOptions, type MigrateResult, migrate } from './schema.js';
 export {
   DEFAULT_DATABASE,
