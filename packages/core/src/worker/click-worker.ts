@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import type { EnrichedClick } from '../clicks/click-event.js';
 import { decodeClickEvent } from '../clicks/decode.js';
 import { LinkPulseError } from '../errors.js';
@@ -11,6 +10,7 @@ import type {
   Subscription,
 } from '../transport/transport.js';
 import { Enricher } from './enricher.js';
+import { RecentIds } from './recent-ids.js';
 import { retryWithBackoff, type SinkRetryOptions, sinkRetryPolicy } from './retry.js';
 
 /** Where a problem reported to {@link ClickWorkerOptions.onError} happened. */
@@ -48,7 +48,10 @@ export interface ClickWorkerOptions {
   sinkConcurrency?: number;
   /** Retries of a failing sink before the batch fails. */
   retry?: SinkRetryOptions;
-  /** Ids of recently written events remembered to skip redelivered ones; 0 turns it off. Default 100,000. */
+  /**
+   * Ids of recently written events remembered to skip redelivered ones (at least this many,
+   * at most twice); 0 turns it off. Default 100,000.
+   */
   dedupeWindow?: number;
   /** Told about every failed attempt and dropped record (all are counted as well). */
   onError?: (error: unknown, context: WorkerErrorContext) => void;
@@ -109,7 +112,7 @@ export class ClickWorker {
   readonly #enricher: Enricher;
   readonly #retry: Required<SinkRetryOptions>;
   readonly #concurrency: number;
-  readonly #written: LRUCache<string, true> | undefined;
+  readonly #written: RecentIds | undefined;
   readonly #counters: WorkerCounters = {
     batches: 0,
     failedBatches: 0,
@@ -136,7 +139,7 @@ export class ClickWorker {
     if (!Number.isInteger(window) || window < 0) {
       throw new RangeError('dedupeWindow must be a non-negative integer');
     }
-    this.#written = window > 0 ? new LRUCache({ max: window }) : undefined;
+    this.#written = window > 0 ? new RecentIds(window) : undefined;
   }
 
   /** Starts consuming; resolves once the subscription is in place. Throws when running. */
@@ -206,7 +209,7 @@ export class ClickWorker {
       }
       if (fresh.length > 0) await this.#writeSinks(fresh);
       if (dead.length > 0) await this.#deadLetter(dead);
-      for (const id of ids) this.#written?.set(id, true);
+      for (const id of ids) this.#written?.add(id);
       const counters = this.#counters;
       counters.batches += 1;
       counters.events += batch.records.length;

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { RecentIds } from '../src/worker/recent-ids.js';
+
+describe('RecentIds', () => {
+  it('remembers at least the last `window` ids and forgets older generations', () => {
+    const ids = new RecentIds(3);
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) ids.add(id);
+    for (const id of ['d', 'e', 'f', 'a', 'b', 'c']) expect(ids.has(id)).toBe(true);
+    ids.add('g');
+    expect(['a', 'b', 'c'].some((id) => ids.has(id))).toBe(false);
+    for (const id of ['d', 'e', 'f', 'g']) expect(ids.has(id)).toBe(true);
+    expect(ids.has('z')).toBe(false);
+  });
+});
