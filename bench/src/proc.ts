@@ -26,6 +26,20 @@ export const PINNED = availableParallelism() >= 2 && hasTaskset();
 
 const CORES: Record<Role, string> = { server: '0', load: '1' };
 
+/**
+ * Moves threads of a running process to the core of `role` (when {@link PINNED}). The
+ * servers' own threads, such as an analytics worker thread, go to the load generator's
+ * core: the request thread keeps core 0 to itself, as in a deployment with a spare core,
+ * and whatever the thread uses is taken from the load generator, which can only lower the
+ * measured rate.
+ */
+export function pinThreads(threadIds: readonly number[], role: Role): void {
+  if (!PINNED) return;
+  for (const id of threadIds) {
+    execFileSync('taskset', ['-p', '-c', CORES[role], String(id)], { stdio: 'ignore' });
+  }
+}
+
 /** Where {@link bundleEntries} puts the child processes' bundles. */
 export const BUNDLE_DIR = join(BENCH_DIR, 'dist');
 
@@ -96,8 +110,20 @@ export const TICKS_PER_SECOND = 100;
 
 /** CPU time a process has used so far, in clock ticks (user + system, all threads). */
 export function cpuTicksOf(pid: number): number {
+  return ticksIn(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU time the main thread of a process has used so far, in clock ticks: for a server,
+ * the thread that answers requests, without the threads it started (an analytics worker).
+ */
+export function mainThreadCpuTicksOf(pid: number): number {
+  return ticksIn(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function ticksIn(statPath: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(statPath, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]);
   } catch {

@@ -1,4 +1,10 @@
-import { cpuTicksOf, sampleRss, TICKS_PER_SECOND, waitIdle } from '../proc.js';
+import {
+  cpuTicksOf,
+  mainThreadCpuTicksOf,
+  sampleRss,
+  TICKS_PER_SECOND,
+  waitIdle,
+} from '../proc.js';
 import type { ServerHandle } from '../servers/server-handle.js';
 import { median } from '../stats.js';
 import type { LoadResult, LoadSpec } from './load-types.js';
@@ -12,7 +18,9 @@ export interface RoundSample extends LoadResult {
    * idle again (so work deferred past the load, such as a worker catching up, counts).
    */
   cpuUsPerRequest: number;
-  /** Share of one core the server used while the load ran (1 = saturated). */
+  /** CPU time per response of the server's request (main) thread alone, in µs. */
+  requestThreadCpuUs: number;
+  /** Share of one core the server's request thread used while the load ran (1 = saturated). */
   utilisation: number;
 }
 
@@ -23,6 +31,7 @@ export interface Summary {
   p99: number;
   rssPeak: number;
   cpuUsPerRequest: number;
+  requestThreadCpuUs: number;
   utilisation: number;
   /** Responses other than 302, over all rounds. */
   unexpected: number;
@@ -35,17 +44,22 @@ export type LoadSettings = Omit<LoadSpec, 'url'>;
 async function measure(server: ServerHandle, settings: LoadSettings): Promise<RoundSample> {
   const stop = sampleRss(server.pid);
   const ticksBefore = cpuTicksOf(server.pid);
+  const mainTicksBefore = mainThreadCpuTicksOf(server.pid);
   const result = await runLoad({ ...settings, url: server.url });
-  const ticksLoad = cpuTicksOf(server.pid) - ticksBefore;
+  const mainTicksLoad = mainThreadCpuTicksOf(server.pid) - mainTicksBefore;
   const rssPeak = stop();
   // Let the server finish what the run left (a worker catching up) before the next one.
   await waitIdle(server.pid);
   const ticks = cpuTicksOf(server.pid) - ticksBefore;
+  const mainTicks = mainThreadCpuTicksOf(server.pid) - mainTicksBefore;
+  const usPerResponse = (used: number) =>
+    ((used / TICKS_PER_SECOND) * 1e6) / Math.max(1, result.responses);
   return {
     ...result,
     rssPeak,
-    cpuUsPerRequest: ((ticks / TICKS_PER_SECOND) * 1e6) / Math.max(1, result.responses),
-    utilisation: ticksLoad / TICKS_PER_SECOND / result.seconds,
+    cpuUsPerRequest: usPerResponse(ticks),
+    requestThreadCpuUs: usPerResponse(mainTicks),
+    utilisation: mainTicksLoad / TICKS_PER_SECOND / result.seconds,
   };
 }
 
@@ -69,7 +83,7 @@ export async function alternate(
       const sample = await measure(server, settingsFor(server));
       samples.get(server)!.push(sample);
       log(
-        `  round ${round + 1}/${rounds} ${server.label.padEnd(24)} ${Math.round(sample.rps)} req/s, p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99.toFixed(2)} ms, RSS ${(sample.rssPeak / 2 ** 20).toFixed(0)} MiB, CPU ${sample.cpuUsPerRequest.toFixed(1)} µs/req, busy ${(sample.utilisation * 100).toFixed(0)} %`,
+        `  round ${round + 1}/${rounds} ${server.label.padEnd(24)} ${Math.round(sample.rps)} req/s, p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99.toFixed(2)} ms, RSS ${(sample.rssPeak / 2 ** 20).toFixed(0)} MiB, CPU ${sample.cpuUsPerRequest.toFixed(1)} µs/req (request thread ${sample.requestThreadCpuUs.toFixed(1)}), busy ${(sample.utilisation * 100).toFixed(0)} %`,
       );
     }
   }
@@ -81,6 +95,7 @@ export async function alternate(
       p99: median(list.map((s) => s.p99)),
       rssPeak: median(list.map((s) => s.rssPeak)),
       cpuUsPerRequest: median(list.map((s) => s.cpuUsPerRequest)),
+      requestThreadCpuUs: median(list.map((s) => s.requestThreadCpuUs)),
       utilisation: median(list.map((s) => s.utilisation)),
       unexpected: list.reduce(
         (sum, s) =>

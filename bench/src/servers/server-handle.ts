@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawnNode } from '../proc.js';
+import { pinThreads, spawnNode } from '../proc.js';
 import type { SubjectOptions } from './bench-server.js';
 import type { ServerCommand } from './server-process.js';
 import type { SubjectName } from './subjects.js';
@@ -10,6 +10,8 @@ export interface ServerHandle {
   /** The name, or what the scenario calls this instance (`fastify-plugin/stalled`). */
   label: string;
   pid: number;
+  /** Ids of the threads the subject started (pinned to the load generator's core). */
+  threads: readonly number[];
   url: string;
   /** The subject's counters plus `process.memoryUsage()`. */
   stats(): Promise<Record<string, unknown>>;
@@ -17,7 +19,7 @@ export interface ServerHandle {
 }
 
 type ServerMessage =
-  | { type: 'ready'; port: number }
+  | { type: 'ready'; port: number; threads: number[] }
   | { type: 'stats'; id: number; stats: Record<string, unknown> };
 
 const START_TIMEOUT_MS = 60_000;
@@ -37,21 +39,24 @@ export async function startServer(
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     nodeFlags,
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const ready = await new Promise<{ port: number; threads: number[] }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start`)), START_TIMEOUT_MS);
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code} while starting`)));
     child.on('message', (message: ServerMessage) => {
       if (message.type === 'ready') {
         clearTimeout(timer);
-        resolve(message.port);
+        resolve(message);
       }
     });
   });
+  const { port, threads } = ready;
+  pinThreads(threads, 'load');
   let nextId = 0;
   return {
     name,
     label,
     pid: child.pid!,
+    threads,
     url: `http://127.0.0.1:${port}`,
     stats() {
       const id = nextId++;

@@ -2,6 +2,7 @@
  * A subject's process: starts the server named on the command line, reports its port
  * over IPC, answers `stats` requests and exits on `stop`. Started by `startServer`.
  */
+import { readdirSync } from 'node:fs';
 import type { SubjectOptions } from './bench-server.js';
 import { SUBJECTS, type SubjectName } from './subjects.js';
 
@@ -12,7 +13,11 @@ const name = process.argv[2] as SubjectName;
 const options = JSON.parse(process.argv[3] ?? '{}') as SubjectOptions;
 const factory = SUBJECTS[name];
 if (factory === undefined) throw new Error(`unknown subject ${name}`);
+const threadIds = (): number[] => readdirSync('/proc/self/task').map(Number);
+const threadsBefore = new Set(threadIds());
 const server = await factory(options);
+// Threads the subject started (an analytics worker thread): the runner pins them apart.
+const threads = threadIds().filter((id) => !threadsBefore.has(id));
 
 process.on('message', async (command: ServerCommand) => {
   if (command.type === 'stats') {
@@ -24,4 +29,4 @@ process.on('message', async (command: ServerCommand) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
-process.send?.({ type: 'ready', port: server.port });
+process.send?.({ type: 'ready', port: server.port, threads });
