@@ -13,6 +13,9 @@ export const ENTRIES = [
 /** A child process's entry point. */
 export type Entry = (typeof ENTRIES)[number];
 
+/** Modules the servers start as analytics threads (see `servers/threads.ts`), relative to `src/`. */
+export const THREAD_ENTRIES = ['servers/counting-thread.ts', 'servers/embedded-thread.ts'] as const;
+
 /**
  * Third-party packages stay outside the bundle, imported by absolute path so that each
  * resolves from its own dependent's `node_modules` (pnpm keeps them apart);
@@ -37,14 +40,17 @@ const externals: Plugin = {
 };
 
 /**
- * Bundles the child processes' entry points into `outDir`, with the workspace packages
- * taken from their current sources: the servers run on plain `node`, with no TypeScript
- * loader in their memory or on their CPU, and always measure the code as it is now.
+ * Bundles the child processes' entry points and the thread modules into `outDir`, with the
+ * workspace packages taken from their current sources: the servers run on plain `node`,
+ * with no TypeScript loader in their memory or on their CPU, and always measure the code
+ * as it is now. Every output sits one folder below `outDir` (shared chunks in `chunks/`),
+ * as every entry sits one folder below `src/`, so that code finds a thread module's bundle
+ * relative to its own `import.meta.url` as it finds the source.
  */
 export async function bundleEntries(srcDir: string, outDir: string): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
   await build({
-    entryPoints: ENTRIES.map((entry) => ({
+    entryPoints: [...ENTRIES, ...THREAD_ENTRIES].map((entry) => ({
       in: join(srcDir, entry),
       out: entry.replace(/\.ts$/, ''),
     })),
@@ -56,6 +62,7 @@ export async function bundleEntries(srcDir: string, outDir: string): Promise<voi
     target: 'node20',
     conditions: ['source'],
     outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
     sourcemap: 'linked',
     logLevel: 'warning',
     plugins: [externals],

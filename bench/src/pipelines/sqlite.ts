@@ -8,18 +8,20 @@ import {
 } from '@linkpulse/core';
 import { createEmbedded } from '@linkpulse/embedded';
 import Database from 'better-sqlite3';
+import { benchThreadModule } from '../servers/threads.js';
 import { BENCH_SECRET, benchClick } from '../traffic/clicks.js';
 import { emitPaced, waitFor } from './pace.js';
 import type { PipelineResult, PipelineSpec } from './pipeline-types.js';
 
 /**
- * The embedded pipeline as `createEmbedded` builds it: emitter → memory transport → worker
- * (decode, dedupe, enrich) → SQLite sink (raw events and aggregates), all in this process.
+ * The embedded pipeline as `createEmbedded` builds it: emitter → analytics thread (memory
+ * transport → worker (decode, dedupe, enrich) → SQLite sink (raw events and aggregates)).
  */
 export async function memoryToSqlite(spec: PipelineSpec): Promise<PipelineResult> {
   const embedded = await createEmbedded({
     dbPath: join(spec.dir, 'pipeline.db'),
     secret: BENCH_SECRET,
+    thread: { module: benchThreadModule('servers/embedded-thread.ts') },
   });
   const { emitter, analytics } = embedded;
   const written = () => analytics.worker.counters().written;

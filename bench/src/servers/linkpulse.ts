@@ -2,11 +2,10 @@ import type { AddressInfo } from 'node:net';
 import {
   type Analytics,
   type ClickEvent,
-  type ClickSink,
-  createInProcessAnalytics,
   createShortener,
-  type EnrichedClick,
+  createThreadedAnalytics,
   type ShortenerHandle,
+  type ThreadedAnalytics,
 } from '@linkpulse/core';
 import { createEmbedded } from '@linkpulse/embedded';
 import { linkpulseRouter } from '@linkpulse/express';
@@ -16,18 +15,7 @@ import Fastify from 'fastify';
 import { BENCH_SECRET } from '../traffic/clicks.js';
 import { benchLinks } from '../traffic/traffic.js';
 import { type BenchServer, HOST, type SubjectFactory, type TransportMode } from './bench-server.js';
-
-/**
- * A sink that only counts: the redirect scenario measures the request path and the
- * in-process pipeline up to the sink; storage is measured by the pipeline scenario.
- */
-class CountingSink implements ClickSink {
-  written = 0;
-  async write(batch: readonly EnrichedClick[]): Promise<void> {
-    this.written += batch.length;
-  }
-  async close(): Promise<void> {}
-}
+import { benchThreadModule } from './threads.js';
 
 /** The producer the emitter sees: the real one, or one that never answers or always fails. */
 function producerFor(analytics: Analytics, mode: TransportMode): Analytics['producer'] {
@@ -41,9 +29,14 @@ function producerFor(analytics: Analytics, mode: TransportMode): Analytics['prod
   };
 }
 
-/** Shortener with analytics on (emitter → memory transport → worker with enrichment → sink). */
+/**
+ * Shortener with analytics on: the emitter here, and in an analytics thread a memory
+ * transport → worker with enrichment → counting sink.
+ */
 async function benchShortener(mode: TransportMode = 'healthy'): Promise<ShortenerHandle> {
-  const analytics = await createInProcessAnalytics({ sinks: [new CountingSink()] });
+  const analytics = await createThreadedAnalytics({
+    module: benchThreadModule('servers/counting-thread.ts'),
+  });
   const shortener = await createShortener({
     secret: BENCH_SECRET,
     analytics: { ...analytics, producer: producerFor(analytics, mode) },
@@ -56,15 +49,14 @@ async function addLinks(shortener: ShortenerHandle): Promise<void> {
   for (const { code, url } of benchLinks()) await shortener.shorten({ code, url });
 }
 
-/** Emitter and worker counters of a shortener whose analytics run in this process. */
+/** Emitter, worker and (for an analytics thread) thread counters of a shortener. */
 function pipelineStats(shortener: ShortenerHandle): () => Promise<Record<string, unknown>> {
-  return async () => {
-    const worker = 'worker' in shortener.analytics ? shortener.analytics.worker : undefined;
-    return {
-      emitter: shortener.emitter.counters(),
-      worker: (worker as { counters(): unknown } | undefined)?.counters(),
-    };
-  };
+  const analytics = shortener.analytics as Analytics & Partial<ThreadedAnalytics>;
+  return async () => ({
+    emitter: shortener.emitter.counters(),
+    worker: analytics.worker?.counters(),
+    thread: analytics.counters?.(),
+  });
 }
 
 async function fastifyWith(shortener: ShortenerHandle): Promise<BenchServer> {
@@ -100,10 +92,14 @@ export const expressRouter: SubjectFactory = async (options) => {
   };
 };
 
-/** The Fastify plugin on the embedded shortener: SQLite links and clicks, in-process worker. */
+/** The Fastify plugin on the embedded shortener: SQLite links and clicks, worker in a thread. */
 export const fastifyEmbedded: SubjectFactory = async (options) => {
   if (options.dbPath === undefined) throw new Error('fastify-embedded needs a dbPath');
-  const shortener = await createEmbedded({ dbPath: options.dbPath, secret: BENCH_SECRET });
+  const shortener = await createEmbedded({
+    dbPath: options.dbPath,
+    secret: BENCH_SECRET,
+    thread: { module: benchThreadModule('servers/embedded-thread.ts') },
+  });
   await addLinks(shortener);
   return fastifyWith(shortener);
 };

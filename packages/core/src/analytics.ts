@@ -2,7 +2,7 @@ import type { ClickSink } from './sinks/click-sink.js';
 import { MemorySink } from './sinks/memory-sink.js';
 import type { StatsReader } from './sinks/stats.js';
 import { MemoryTransport } from './transport/memory-transport.js';
-import type { ClickProducer } from './transport/transport.js';
+import type { ClickConsumer, ClickProducer } from './transport/transport.js';
 import { ClickWorker, type ClickWorkerOptions } from './worker/click-worker.js';
 
 /**
@@ -29,6 +29,12 @@ export interface InProcessAnalyticsOptions {
   stats?: StatsReader;
   /** Tuning of the embedded worker (retries, concurrency, dead letters, enrichment). */
   worker?: Omit<ClickWorkerOptions, 'consumer' | 'sinks'>;
+  /**
+   * Told after every batch the worker finished with: how many records it held and whether
+   * it was acknowledged (a failed one is delivered again). For publishing progress, e.g.
+   * the worker's counters; must not throw.
+   */
+  onBatch?: (records: number, acknowledged: boolean) => void;
 }
 
 /** {@link Analytics} running in this process, with its parts exposed for metrics and tests. */
@@ -36,6 +42,26 @@ export interface InProcessAnalytics extends Analytics {
   transport: MemoryTransport;
   worker: ClickWorker;
   sinks: readonly ClickSink[];
+}
+
+/** `transport` as the worker's consumer, telling `onBatch` how each batch ended. */
+function observed(
+  transport: MemoryTransport,
+  onBatch: InProcessAnalyticsOptions['onBatch'],
+): ClickConsumer {
+  if (onBatch === undefined) return transport;
+  return {
+    consume: (handler, consumeOptions) =>
+      transport.consume(async (batch) => {
+        let acknowledged = false;
+        try {
+          await handler(batch);
+          acknowledged = true;
+        } finally {
+          onBatch(batch.records.length, acknowledged);
+        }
+      }, consumeOptions),
+  };
 }
 
 function isStatsReader(value: ClickSink): value is ClickSink & StatsReader {
@@ -53,7 +79,11 @@ export async function createInProcessAnalytics(
   const sinks = options.sinks ?? [new MemorySink()];
   const stats = options.stats ?? sinks.find(isStatsReader);
   const transport = new MemoryTransport();
-  const worker = new ClickWorker({ ...options.worker, consumer: transport, sinks });
+  const worker = new ClickWorker({
+    ...options.worker,
+    consumer: observed(transport, options.onBatch),
+    sinks,
+  });
   await worker.start();
   return {
     producer: transport,

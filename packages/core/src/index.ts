@@ -35,6 +35,8 @@ export * from './store/link-store.js';
 export * from './store/list-limit.js';
 export * from './store/memory-link-store.js';
 export * from './store/unavailable-on-failure.js';
+export * from './thread/analytics-thread.js';
+export * from './thread/threaded-analytics.js';
 export * from './transport/memory-transport.js';
 export * from './transport/record.js';
 export * from './transport/transport.js';
