@@ -19,6 +19,29 @@ describeClickSink('SqliteSink (file)', async () => {
   return { sink, reader: sink, cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
+// Every batch folded into the aggregates, or some (reads then add folded and unfolded
+// events); the reader on a second connection, as a worker thread's writer and the main
+// thread's reader would be.
+for (const foldThreshold of [1, 7]) {
+  describeClickSink(
+    `SqliteSink (folding every ${foldThreshold} events, second reader)`,
+    async () => {
+      const dir = await tempDir();
+      const database = join(dir, 'clicks.db');
+      const sink = new SqliteSink({ database, foldThreshold });
+      const reader = new SqliteSink({ database });
+      return {
+        sink,
+        reader,
+        cleanup: async () => {
+          await reader.close();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  );
+}
+
 describe('SqliteSink', () => {
   let dir: string;
   beforeEach(async () => {
@@ -84,9 +107,9 @@ describe('SqliteSink', () => {
     expect([before.total, before.unique, before.bots]).toEqual([5, 5, 1]);
 
     // Raw: the three human clicks and the bot older than 30 days. Hourly: the two hours they
-    // fell in. Daily: the day 100 days ago, one count row and four top-list rows (country,
-    // device, browser, os; no referrer).
-    expect(sink.prune(now)).toEqual({ raw: 4, hourly: 2, daily: 5 });
+    // fell in, a count row and four top-list rows each (country, device, browser, os; no
+    // referrer). Daily: the day 100 days ago, likewise.
+    expect(sink.prune(now)).toEqual({ raw: 4, hourly: 10, daily: 5 });
 
     const month = await all('month');
     expect([month.total, month.bots]).toEqual([5, 1]);
@@ -124,11 +147,67 @@ describe('SqliteSink', () => {
     db.close();
   });
 
-  it('rejects nonsense retention', () => {
+  it('reads one snapshot while another connection writes and folds', async () => {
+    const path = join(dir, 'clicks.db');
+    const writer = new SqliteSink({ database: path, foldThreshold: 10 });
+    const db = openSqliteDatabase(path);
+    const reader = new SqliteSink({ database: db });
+    const range = query(Date.UTC(2024, 4, 1), Date.UTC(2024, 4, 2), 'hour');
+    const batch = (from: number) =>
+      Array.from({ length: 8 }, (_, i) =>
+        makeClick({ code: 's', ts: Date.UTC(2024, 4, 1, from + i), visitorId: `v${i % 5}` }),
+      );
+    await writer.write(batch(0));
+    const first = await reader.stats('s', range);
+    expect(first.total).toBe(8);
+
+    // A read transaction opened before the writer's next batch (which folds all 16 events)
+    // keeps seeing the first 8, unfolded, neither doubled nor lost.
+    db.exec('BEGIN');
+    db.prepare('SELECT COUNT(*) FROM linkpulse_clicks').get();
+    await writer.write(batch(8));
+    expect(await reader.stats('s', range)).toEqual(first);
+    db.exec('COMMIT');
+    const second = await reader.stats('s', range);
+    expect([second.total, second.unique]).toEqual([16, 5]);
+    expect(second).toEqual(await writer.stats('s', range));
+    await writer.close();
+    db.close();
+  });
+
+  it('counts exactly with two writers on two connections', async () => {
+    const path = join(dir, 'clicks.db');
+    const one = new SqliteSink({ database: path, foldThreshold: 5 });
+    const two = new SqliteSink({ database: path, foldThreshold: 3 });
+    const alone = new SqliteSink({ database: join(dir, 'alone.db') });
+    const clicks = Array.from({ length: 60 }, (_, i) =>
+      makeClick({
+        code: 'w',
+        ts: Date.UTC(2024, 4, 1 + (i % 3), i % 24),
+        visitorId: `v${i % 7}`,
+        bot: i % 11 === 0,
+      }),
+    );
+    for (let i = 0; i < clicks.length; i += 6) {
+      const batch = clicks.slice(i, i + 9);
+      await (i % 12 === 0 ? one : two).write(batch);
+      await alone.write(batch);
+    }
+    const range = query(Date.UTC(2024, 4, 1), Date.UTC(2024, 5, 1), 'day');
+    const expected = await alone.stats('w', range);
+    expect(expected.total).toBe(clicks.filter((c) => !c.bot).length);
+    expect(await one.stats('w', range)).toEqual(expected);
+    expect(one.prune(Date.UTC(2024, 5, 1))).toMatchObject({ raw: 0 });
+    expect(await two.stats('w', range)).toEqual(expected);
+    for (const sink of [one, two, alone]) await sink.close();
+  });
+
+  it('rejects nonsense retention and fold thresholds', () => {
     const database = join(dir, 'x.db');
     expect(() => new SqliteSink({ database, retention: { rawDays: 0 } })).toThrow(RangeError);
     expect(() => new SqliteSink({ database, retention: { dailyDays: Number.NaN } })).toThrow(
       RangeError,
     );
+    expect(() => new SqliteSink({ database, foldThreshold: 0 })).toThrow(RangeError);
   });
 });
