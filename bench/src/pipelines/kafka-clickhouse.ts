@@ -17,6 +17,17 @@ import type { PipelineResult, PipelineSpec } from './pipeline-types.js';
 
 /** Topic prefix of the raw kafkajs baseline (auto-created, 4 partitions on the mock cluster). */
 const RAW_TOPIC = 'bench.raw.v1';
+/** Partitions of the click topic on the mock cluster (see `tools/services/kafka.ts`). */
+const PARTITIONS = 4;
+/**
+ * Clicks per producer send, in the pipeline (the emitter's `maxBatchSize`) and in the raw
+ * kafkajs baseline alike: the Kafka transport README's throughput setting.
+ */
+const PRODUCE_BATCH = 5_000;
+/** The emitter's buffer: room for the batch in flight and the next ones. */
+const EMITTER_CAPACITY = 4 * PRODUCE_BATCH;
+/** How long the worker waits for other partitions' batches to join a write. */
+const WRITE_LINGER_MS = 50;
 /** Rows per INSERT of the raw ClickHouse baseline. */
 const RAW_INSERT_ROWS = 2_000;
 const TIMEOUT_MS = 120_000;
@@ -58,7 +69,9 @@ function result(
 
 /**
  * The distributed pipeline in one process: emitter → Kafka transport → worker (consumer
- * group, enrichment) → ClickHouse sink on chDB. Timed from the first emit until the
+ * group, enrichment) → ClickHouse sink on chDB, with the transport README's throughput
+ * settings: emitter batches of {@link PRODUCE_BATCH}, every partition consumed at once and
+ * the partitions' batches merged into one sink write. Timed from the first emit until the
  * worker has written every event, after one warm-up batch went all the way through.
  */
 export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineResult> {
@@ -70,10 +83,21 @@ export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineRes
     producer: { createPartitioner: Partitioners.DefaultPartitioner },
     // The transport README's recommended consumer settings: full batches of about 1 MiB.
     consumer: { minBytes: 256 * 1024, maxWaitTimeInMs: 1_000 },
+    partitionsConsumedConcurrently: PARTITIONS,
   });
-  const worker = new ClickWorker({ consumer: transport, deadLetters: transport, sinks: [sink] });
+  const worker = new ClickWorker({
+    consumer: transport,
+    deadLetters: transport,
+    sinks: [sink],
+    writeLingerMs: WRITE_LINGER_MS,
+  });
   await worker.start();
-  const emitter = new ClickEmitter({ transport, secret: BENCH_SECRET });
+  const emitter = new ClickEmitter({
+    transport,
+    secret: BENCH_SECRET,
+    maxBatchSize: PRODUCE_BATCH,
+    capacity: EMITTER_CAPACITY,
+  });
   const written = () => worker.counters().written;
   // Warm-up: producer connection, first fetch, first insert.
   for (let i = 0; i < 500; i++) emitter.emit(benchClick(spec.events + i));
@@ -81,7 +105,7 @@ export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineRes
   await waitFor(() => written() >= 500, TIMEOUT_MS, 'the warm-up batch');
   const base = written();
   const started = performance.now();
-  await emitPaced(emitter, spec.events, () => written() - base);
+  await emitPaced(emitter, spec.events, () => written() - base, undefined, EMITTER_CAPACITY);
   await emitter.flush();
   await waitFor(
     () => written() - base + emitter.counters().dropped >= spec.events,
@@ -108,9 +132,9 @@ function clickValues(events: number): Buffer[] {
 }
 
 /**
- * Baseline: kafkajs alone producing the same JSON values (batches of 500, keyed, acks
- * all) while a consumer group reads them with `eachBatch`, from the first send until the
- * last message was consumed. Values are built before the clock starts.
+ * Baseline: kafkajs alone producing the same JSON values (batches of {@link PRODUCE_BATCH},
+ * keyed, acks all) while a consumer group reads them with `eachBatch`, from the first send
+ * until the last message was consumed. Values are built before the clock starts.
  */
 export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
   const values = clickValues(spec.events);
@@ -136,7 +160,7 @@ export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
   consumed = 0;
   const started = performance.now();
   for (let i = 0; i < values.length; ) {
-    const end = Math.min(values.length, i + 500);
+    const end = Math.min(values.length, i + PRODUCE_BATCH);
     const messages = [];
     for (; i < end; i++) messages.push({ key: String(i % 1_000), value: values[i]! });
     await producer.send({ topic, acks: -1, messages });

@@ -2,23 +2,25 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import type { ClickEmitter } from '@linkpulse/core';
 import { benchClick } from '../traffic/clicks.js';
 
-/** Clicks the emitter holds at most before {@link emitPaced} waits: half its default capacity. */
-const MAX_BUFFERED = 5_000;
+/** The emitter's default capacity. */
+const DEFAULT_CAPACITY = 10_000;
 
 /**
  * Emits `events` clicks as a busy server would, 1,000 per event-loop turn, holding back
- * while the emitter's buffer is half full or more than `maxBacklog` emitted clicks are not
- * yet delivered: the measure is the pipeline's rate, not how fast a buffer overflows.
+ * while the emitter's buffer (of `capacity` clicks) is half full or more than `maxBacklog`
+ * emitted clicks are not yet delivered: the measure is the pipeline's rate, not how fast a
+ * buffer overflows.
  */
 export async function emitPaced(
   emitter: ClickEmitter,
   events: number,
   delivered: () => number,
   maxBacklog = 20_000,
+  capacity = DEFAULT_CAPACITY,
 ): Promise<void> {
   const busy = (i: number) => {
     const { queueDepth, inFlight } = emitter.counters();
-    return queueDepth + inFlight > MAX_BUFFERED || i - delivered() > maxBacklog;
+    return queueDepth + inFlight > capacity / 2 || i - delivered() > maxBacklog;
   };
   for (let i = 0; i < events; ) {
     const end = Math.min(events, i + 1_000);

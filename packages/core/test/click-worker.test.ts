@@ -1,4 +1,6 @@
 import {
+  type BatchHandler,
+  type ClickConsumer,
   type ClickEvent,
   type ClickSink,
   ClickWorker,
@@ -50,6 +52,70 @@ class ScriptedSink implements ClickSink {
     await this.inner.write(batch);
   }
   async close(): Promise<void> {}
+}
+
+/**
+ * A consumer whose batches the test hands over itself, several at a time if it likes, as a
+ * transport that consumes several partitions at once does. `deliver` settles when the
+ * worker would have the batch acknowledged (or redelivered).
+ */
+async function handFed(options: Omit<ClickWorkerOptions, 'consumer'>) {
+  let handler: BatchHandler | undefined;
+  const consumer: ClickConsumer = {
+    async consume(batchHandler) {
+      handler = batchHandler;
+      return { stop: async () => {} };
+    },
+  };
+  const worker = new ClickWorker({ retry: { attempts: 1 }, ...options, consumer });
+  await worker.start();
+  const deliver = (records: readonly unknown[]) => handler!({ records, redeliveries: 0 });
+  return { worker, deliver };
+}
+
+/** A sink that records the size of each write and holds it until `open()` is called. */
+function gatedSink() {
+  const inner = new MemorySink();
+  const writes: number[] = [];
+  const gates: Array<() => void> = [];
+  let failNext = false;
+  const sink: ClickSink = {
+    async write(batch) {
+      writes.push(batch.length);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      if (failNext) {
+        failNext = false;
+        throw new Error('sink down (expected by the test)');
+      }
+      await inner.write(batch);
+    },
+    async close() {},
+  };
+  return {
+    sink,
+    inner,
+    writes,
+    /** Lets the writes waiting so far go on. */
+    open: () => {
+      for (const resolve of gates.splice(0)) resolve();
+    },
+    failNextWrite: () => {
+      failNext = true;
+    },
+    waiting: () => gates.length,
+  };
+}
+
+/** Names of the promises that settled so far, with `ok` or the error message. */
+function settledOf(promises: Record<string, Promise<void>>): string[] {
+  const settled: string[] = [];
+  for (const [name, promise] of Object.entries(promises)) {
+    promise.then(
+      () => settled.push(`${name} ok`),
+      (error: Error) => settled.push(`${name} failed: ${error.message}`),
+    );
+  }
+  return settled;
 }
 
 const running: Array<{ worker: ClickWorker; transport: MemoryTransport }> = [];
@@ -235,6 +301,68 @@ describe('ClickWorker', () => {
     expect(sinks.map((s) => s.calls)).toEqual([1, 1, 1, 1, 1]);
   });
 
+  it('merges batches handed over together into one write and acknowledges each only after it', async () => {
+    const gated = gatedSink();
+    const { worker, deliver } = await handFed({ sinks: [gated.sink] });
+    const all = events(40);
+    // Three partitions' batches at once; the third repeats five events of the second.
+    const first = settledOf({
+      a: deliver(all.slice(0, 10)),
+      b: deliver(all.slice(10, 20)),
+      c: deliver(all.slice(15, 25)),
+    });
+    await expect.poll(() => gated.waiting()).toBe(1);
+    expect(gated.writes).toEqual([25]);
+    // Batches handed over while that write runs wait for it, then go together.
+    const next = settledOf({ d: deliver(all.slice(25, 30)), e: deliver(all.slice(30, 40)) });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(gated.writes).toEqual([25]);
+    expect([...first, ...next]).toEqual([]);
+    gated.open();
+    await expect.poll(() => first.length).toBe(3);
+    expect(first.sort()).toEqual(['a ok', 'b ok', 'c ok']);
+    await expect.poll(() => gated.waiting()).toBe(1);
+    expect(gated.writes).toEqual([25, 15]);
+    expect(next).toEqual([]);
+    gated.open();
+    await expect.poll(() => next.length).toBe(2);
+    expect((await gated.inner.stats('w', DAY)).total).toBe(40);
+    expect(worker.counters()).toMatchObject({
+      batches: 5,
+      events: 45,
+      written: 40,
+      duplicates: 5,
+    });
+  });
+
+  it('fails every batch of a failed write, so that each is redelivered, and keeps writes within maxWriteEvents', async () => {
+    const gated = gatedSink();
+    const { worker, deliver } = await handFed({ sinks: [gated.sink], maxWriteEvents: 8 });
+    const all = events(12);
+    gated.failNextWrite();
+    const failed = settledOf({ a: deliver(all.slice(0, 4)), b: deliver(all.slice(4, 8)) });
+    await expect.poll(() => gated.waiting()).toBe(1);
+    gated.open();
+    await expect.poll(() => failed.length).toBe(2);
+    expect(failed.every((outcome) => outcome.includes('1 of 1 sinks failed'))).toBe(true);
+    expect(worker.counters()).toMatchObject({ batches: 0, failedBatches: 2, written: 0 });
+
+    // The redeliveries, and a third batch: 12 events, written as 8 and 4.
+    const again = settledOf({
+      a: deliver(all.slice(0, 4)),
+      b: deliver(all.slice(4, 8)),
+      c: deliver(all.slice(8, 12)),
+    });
+    await expect.poll(() => gated.waiting()).toBe(1);
+    gated.open();
+    await expect.poll(() => gated.writes.length).toBe(3);
+    gated.open();
+    await expect.poll(() => again.length).toBe(3);
+    expect(gated.writes).toEqual([8, 8, 4]);
+    expect((await gated.inner.stats('w', DAY)).total).toBe(12);
+    expect(worker.counters()).toMatchObject({ batches: 3, failedBatches: 2, written: 12 });
+  });
+
   it('stop() waits for the batch in hand', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
@@ -311,5 +439,7 @@ describe('retryWithBackoff', () => {
     const consumer = new MemoryTransport();
     expect(() => new ClickWorker({ consumer, sinks: [], sinkConcurrency: 0 })).toThrow(RangeError);
     expect(() => new ClickWorker({ consumer, sinks: [], dedupeWindow: -1 })).toThrow(RangeError);
+    expect(() => new ClickWorker({ consumer, sinks: [], maxWriteEvents: 0 })).toThrow(RangeError);
+    expect(() => new ClickWorker({ consumer, sinks: [], writeLingerMs: -1 })).toThrow(RangeError);
   });
 });

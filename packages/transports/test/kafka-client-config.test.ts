@@ -1,3 +1,4 @@
+import { KafkaTransport } from '@linkpulse/transports/kafka';
 import { describe, expect, it } from 'vitest';
 import type { KafkaClient, KafkaConsumerClient } from '../src/kafka/client.js';
 import {
@@ -69,9 +70,10 @@ describe('kafkajs flavor', () => {
       messages: [],
       acks: -1,
     });
-    expect(runConfig('kafkajs', eachBatch)).toEqual({
+    expect(runConfig('kafkajs', eachBatch, 4)).toEqual({
       autoCommit: true,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
       eachBatch,
     });
   });
@@ -103,6 +105,24 @@ describe('confluent flavor', () => {
     ]);
     expect(subscriptions).toEqual([{ topics: ['t'] }]);
     expect(producerRecord('confluent', 't', [], 'gzip')).toEqual({ topic: 't', messages: [] });
-    expect(runConfig('confluent', eachBatch)).toEqual({ eachBatchAutoResolve: false, eachBatch });
+    expect(runConfig('confluent', eachBatch, 1)).toEqual({
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch,
+    });
+  });
+});
+
+describe('KafkaTransport options', () => {
+  it('rejects a partitionsConsumedConcurrently that is not a positive integer', () => {
+    const { client } = recordingClient();
+    for (const partitionsConsumedConcurrently of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new KafkaTransport({ kafka: client, partitionsConsumedConcurrently })).toThrow(
+        RangeError,
+      );
+    }
+    expect(
+      () => new KafkaTransport({ kafka: client, partitionsConsumedConcurrently: 4 }),
+    ).not.toThrow();
   });
 });

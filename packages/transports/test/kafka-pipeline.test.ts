@@ -40,7 +40,9 @@ describe.skipIf(!brokers || !redisUrl)('Kafka pipeline end to end', () => {
   const transports: KafkaTransport[] = [];
 
   /** A transport with a client of its own, as on a separate node. */
-  const nodeTransport = (options: { topic?: string } = {}) => {
+  const nodeTransport = (
+    options: { topic?: string; partitionsConsumedConcurrently?: number } = {},
+  ) => {
     const transport = testTransport(testKafka(brokers!), { topic, deadLetterTopic, ...options });
     transports.push(transport);
     return transport;
@@ -50,8 +52,15 @@ describe.skipIf(!brokers || !redisUrl)('Kafka pipeline end to end', () => {
     redis = new Redis(redisUrl!);
     sink = new RedisCounterSink({ redis, prefix: `lp:${randomUUID().slice(0, 8)}:` });
     workers = [0, 1].map(() => {
-      const transport = nodeTransport();
-      return new ClickWorker({ consumer: transport, deadLetters: transport, sinks: [sink], group });
+      // Both partitions a member owns at once, their batches merged into one write.
+      const transport = nodeTransport({ partitionsConsumedConcurrently: 2 });
+      return new ClickWorker({
+        consumer: transport,
+        deadLetters: transport,
+        sinks: [sink],
+        group,
+        writeLingerMs: 20,
+      });
     });
     // Joining together makes one rebalance instead of two.
     await Promise.all(workers.map((worker) => worker.start()));

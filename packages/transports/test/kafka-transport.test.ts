@@ -72,6 +72,54 @@ describe.skipIf(!brokers)('KafkaTransport', () => {
       );
     });
 
+    it('hands several partitions to the handler at once with partitionsConsumedConcurrently, each in order, and commits each batch', async () => {
+      const concurrent = testTransport(kafka, { topic, partitionsConsumedConcurrently: 4 });
+      const codes = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8'];
+      const perCode = new Map(codes.map((code) => [code, clickEvents(code, 15)]));
+      // Three sends, so that every partition has several batches to hand over in order.
+      for (let round = 0; round < 3; round++) {
+        await transport.send(
+          codes.flatMap((code) => perCode.get(code)!.slice(round * 5, round * 5 + 5)),
+        );
+      }
+      const seen: string[] = [];
+      let active = 0;
+      let mostActive = 0;
+      const group = `${topic}-g`;
+      const subscription = await concurrent.consume(
+        async ({ records }) => {
+          mostActive = Math.max(mostActive, ++active);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          seen.push(...idsOf(records));
+          active -= 1;
+        },
+        { group },
+      );
+      await waitFor('every record', () => seen.length === codes.length * 15);
+      await subscription.stop();
+      await concurrent.close();
+      expect(mostActive).toBeGreaterThan(1);
+      for (const code of codes) {
+        expect(seen.filter((id) => id.startsWith(`${code}-`))).toEqual(
+          perCode.get(code)!.map((event) => event.id),
+        );
+      }
+
+      // Every batch was committed: the group's next member gets only what comes after.
+      const later: string[] = [];
+      subscriptions.push(
+        await transport.consume(
+          async ({ records }) => {
+            later.push(...idsOf(records));
+          },
+          { group },
+        ),
+      );
+      await transport.send(clickEvents('after', 2));
+      await waitFor('the later clicks', () => later.length >= 2);
+      expect(later).toEqual(['after-0000', 'after-0001']);
+    }, 40_000);
+
     it('writes dead letters to the dead-letter topic with their reason', async () => {
       await transport.deadLetter([
         { record: Buffer.from('not json'), reason: 'record is not valid JSON' },

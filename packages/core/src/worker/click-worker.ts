@@ -12,6 +12,7 @@ import type {
 import { Enricher } from './enricher.js';
 import { RecentIds } from './recent-ids.js';
 import { retryWithBackoff, type SinkRetryOptions, sinkRetryPolicy } from './retry.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 /** Where a problem reported to {@link ClickWorkerOptions.onError} happened. */
 export interface WorkerErrorContext {
@@ -49,6 +50,23 @@ export interface ClickWorkerOptions {
   /** Retries of a failing sink before the batch fails. */
   retry?: SinkRetryOptions;
   /**
+   * Most events in one sink write. Batches the transport hands over while a write runs
+   * (a transport that hands out several partitions at a time, such as the Kafka transport
+   * with `partitionsConsumedConcurrently` above 1) are merged into the next write, up to
+   * this many events; each batch is acknowledged only once the write that took it (and its
+   * dead letters) succeeded, and all of them are redelivered when it failed. A single batch
+   * bigger than this is written alone. Default 10,000.
+   */
+  maxWriteEvents?: number;
+  /**
+   * Milliseconds a write waits for more batches: it starts this long after the first
+   * waiting batch arrived or the previous write ended, whichever is later, or at once when
+   * `maxWriteEvents` are waiting. Default 0: on the event loop's next turn, with every batch
+   * handed over until then. With a Kafka transport consuming several partitions at once,
+   * about 50 lets the partitions fetched right after a write join the next one.
+   */
+  writeLingerMs?: number;
+  /**
    * Ids of recently written events remembered to skip redelivered ones (at least this many,
    * at most twice); 0 turns it off. Default 100,000.
    */
@@ -77,6 +95,20 @@ export interface WorkerCounters {
   lastBatchMs: number;
 }
 
+/** One batch on its way to the sinks: what it brings to a write, and what became of it. */
+interface Delivery {
+  /** Records received. */
+  records: number;
+  /** Its valid events, enriched, duplicates not yet removed. */
+  clicks: EnrichedClick[];
+  /** Its malformed records. */
+  dead: DeadLetter[];
+  /** Events written (set by the write that took it). */
+  written: number;
+  /** Events skipped as duplicates (set by the write that took it). */
+  duplicates: number;
+}
+
 /** Runs `run` over `items`, at most `limit` at a time, and returns the errors it threw. */
 async function settleBounded<T>(
   items: readonly T[],
@@ -102,10 +134,12 @@ async function settleBounded<T>(
 /**
  * Pulls batches of click records from a transport and lands them in sinks: decodes and
  * validates each record (malformed ones and unknown versions go to the dead-letter queue,
- * the rest of the batch goes on), skips events already seen, enriches, writes every sink
+ * the rest of the batch goes on), enriches, skips events already seen, writes every sink
  * with bounded concurrency and retries each failing sink with exponential backoff and
- * jitter. The batch is acknowledged only when every sink succeeded; otherwise the handler
- * rejects and the transport redelivers it, which idempotent sinks make exact.
+ * jitter. Batches handed over while a write runs are merged into the next write (one
+ * write at a time, up to `maxWriteEvents`). A batch is acknowledged only when every sink
+ * took the write that held it; otherwise the handler rejects and the transport redelivers
+ * it, which idempotent sinks make exact.
  */
 export class ClickWorker {
   readonly #options: ClickWorkerOptions;
@@ -113,6 +147,7 @@ export class ClickWorker {
   readonly #retry: Required<SinkRetryOptions>;
   readonly #concurrency: number;
   readonly #written: RecentIds | undefined;
+  readonly #writes: WriteCoalescer<Delivery>;
   readonly #counters: WorkerCounters = {
     batches: 0,
     failedBatches: 0,
@@ -140,6 +175,18 @@ export class ClickWorker {
       throw new RangeError('dedupeWindow must be a non-negative integer');
     }
     this.#written = window > 0 ? new RecentIds(window) : undefined;
+    const maxUnits = options.maxWriteEvents ?? 10_000;
+    if (!Number.isInteger(maxUnits) || maxUnits < 1) {
+      throw new RangeError('maxWriteEvents must be a positive integer');
+    }
+    const lingerMs = options.writeLingerMs ?? 0;
+    if (!(lingerMs >= 0) || !Number.isFinite(lingerMs)) {
+      throw new RangeError('writeLingerMs must be a non-negative number');
+    }
+    this.#writes = new WriteCoalescer((deliveries) => this.#writeTogether(deliveries), {
+      maxUnits,
+      lingerMs,
+    });
   }
 
   /** Starts consuming; resolves once the subscription is in place. Throws when running. */
@@ -185,37 +232,14 @@ export class ClickWorker {
     this.#inFlight += 1;
     const started = performance.now();
     try {
-      const fresh: EnrichedClick[] = [];
-      const dead: DeadLetter[] = [];
-      const ids = new Set<string>();
-      let duplicates = 0;
-      for (const record of batch.records) {
-        const decoded = decodeClickEvent(record);
-        if (!decoded.ok) {
-          dead.push({ record, reason: decoded.reason });
-          continue;
-        }
-        const { event } = decoded;
-        if (ids.has(event.id) || this.#written?.has(event.id)) {
-          duplicates += 1;
-          continue;
-        }
-        ids.add(event.id);
-        try {
-          fresh.push(this.#enricher.enrich(event));
-        } catch (error) {
-          dead.push({ record, reason: `enrichment failed: ${String(error)}` });
-        }
-      }
-      if (fresh.length > 0) await this.#writeSinks(fresh);
-      if (dead.length > 0) await this.#deadLetter(dead);
-      for (const id of ids) this.#written?.add(id);
+      const delivery = this.#prepare(batch);
+      await this.#writes.add(delivery, delivery.clicks.length);
       const counters = this.#counters;
       counters.batches += 1;
-      counters.events += batch.records.length;
-      counters.written += fresh.length;
-      counters.duplicates += duplicates;
-      counters.deadLettered += dead.length;
+      counters.events += delivery.records;
+      counters.written += delivery.written;
+      counters.duplicates += delivery.duplicates;
+      counters.deadLettered += delivery.dead.length;
       counters.lastBatchMs = performance.now() - started;
     } catch (error) {
       this.#counters.failedBatches += 1;
@@ -225,6 +249,50 @@ export class ClickWorker {
       this.#inFlight -= 1;
       if (this.#inFlight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
     }
+  }
+
+  /** Decodes and enriches the records of `batch`; malformed ones become dead letters. */
+  #prepare(batch: ReceivedBatch): Delivery {
+    const clicks: EnrichedClick[] = [];
+    const dead: DeadLetter[] = [];
+    for (const record of batch.records) {
+      const decoded = decodeClickEvent(record);
+      if (!decoded.ok) {
+        dead.push({ record, reason: decoded.reason });
+        continue;
+      }
+      try {
+        clicks.push(this.#enricher.enrich(decoded.event));
+      } catch (error) {
+        dead.push({ record, reason: `enrichment failed: ${String(error)}` });
+      }
+    }
+    return { records: batch.records.length, clicks, dead, written: 0, duplicates: 0 };
+  }
+
+  /**
+   * One write of the events of `deliveries` that are new (not in an earlier delivery of
+   * this write, nor written recently), then their dead letters; the ids are remembered
+   * once both succeeded.
+   */
+  async #writeTogether(deliveries: Delivery[]): Promise<void> {
+    const fresh: EnrichedClick[] = [];
+    const dead: DeadLetter[] = [];
+    const ids = new Set<string>();
+    for (const delivery of deliveries) {
+      const before = fresh.length;
+      for (const click of delivery.clicks) {
+        if (ids.has(click.id) || this.#written?.has(click.id)) continue;
+        ids.add(click.id);
+        fresh.push(click);
+      }
+      delivery.written = fresh.length - before;
+      delivery.duplicates = delivery.clicks.length - delivery.written;
+      for (const entry of delivery.dead) dead.push(entry);
+    }
+    if (fresh.length > 0) await this.#writeSinks(fresh);
+    if (dead.length > 0) await this.#deadLetter(dead);
+    for (const id of ids) this.#written?.add(id);
   }
 
   async #writeSinks(clicks: EnrichedClick[]): Promise<void> {

@@ -25,15 +25,23 @@ export interface RawClickRow {
   utm_content: string;
 }
 
+/** The second {@link dateTimeText} formatted last, and its text: clicks come in time order. */
+let lastSecond = Number.NaN;
+let lastSecondText = '';
+
 /**
  * Epoch milliseconds as ClickHouse date-time text in UTC: `YYYY-MM-DD hh:mm:ss.sss` for
  * `DateTime64(3, 'UTC')` (`ms` true), `YYYY-MM-DD hh:mm:ss` for `DateTime('UTC')`.
  */
 export function dateTimeText(epochMs: number, ms: boolean): string {
-  return new Date(epochMs)
-    .toISOString()
-    .replace('T', ' ')
-    .slice(0, ms ? 23 : 19);
+  const millis = Math.trunc(epochMs);
+  const second = Math.floor(millis / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastSecondText = new Date(second * 1000).toISOString().replace('T', ' ').slice(0, 19);
+  }
+  if (!ms) return lastSecondText;
+  return `${lastSecondText}.${String(millis - second * 1000).padStart(3, '0')}`;
 }
 
 /** The raw row of one click. */

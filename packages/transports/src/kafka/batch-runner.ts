@@ -21,6 +21,8 @@ export interface BatchRunOptions {
   topic: string;
   flavor: KafkaFlavor;
   handler: BatchHandler;
+  /** Partitions whose batches go to `handler` at the same time (each partition in order). */
+  partitionsConsumedConcurrently: number;
   backoff: Required<RetryBackoff>;
   /** Only these messages reach the handler; the others are skipped (and resolved). */
   accept?: (message: KafkaIncomingMessage) => boolean;
@@ -42,11 +44,13 @@ const HEARTBEAT_EVERY_MS = 1_000;
 
 /**
  * Runs `consumer` with `eachBatch` and manual offset resolution: a batch's offsets are
- * resolved and committed only after `handler` resolved. When it rejects, nothing is
- * resolved: the partition is paused, rewound to the batch's first offset and resumed after
- * a growing backoff, so a failing sink slows consumption down instead of crash-looping it,
- * and the batch comes again (with `redeliveries` counting up). Heartbeats continue while
- * the handler runs. Crashes the client reports go to `onCrash` (until `stop`). Resolves once
+ * resolved and committed only after `handler` resolved. Batches of up to
+ * `partitionsConsumedConcurrently` partitions are handled at the same time; a partition's
+ * next batch waits for the one before. When the handler rejects, nothing is resolved: the
+ * partition is paused, rewound to the batch's first offset and resumed after a growing
+ * backoff, so a failing sink slows consumption down instead of crash-looping it, and the
+ * batch comes again (with `redeliveries` counting up). Heartbeats continue while the
+ * handler runs. Crashes the client reports go to `onCrash` (until `stop`). Resolves once
  * the consumer joined its group, or once the client reported that it could not.
  */
 export async function runBatches(options: BatchRunOptions): Promise<BatchRun> {
@@ -101,7 +105,9 @@ export async function runBatches(options: BatchRunOptions): Promise<BatchRun> {
   const unwatch = watchCrashes(consumer, (error, restart) => {
     if (!stopping) onCrash(error, restart);
   });
-  const started = consumer.run(runConfig(options.flavor, eachBatch));
+  const started = consumer.run(
+    runConfig(options.flavor, eachBatch, options.partitionsConsumedConcurrently),
+  );
   // kafkajs keeps seeks made right after run() and applies them once partitions are assigned.
   for (const { partition, offset } of options.seeks ?? []) {
     consumer.seek({ topic: options.topic, partition, offset });

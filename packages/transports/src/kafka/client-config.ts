@@ -71,12 +71,15 @@ export async function createConsumer(
   return consumer;
 }
 
-/** The `run` argument: manual resolution, offsets committed after each handled batch. */
+/**
+ * The `run` argument: manual resolution, offsets committed after each handled batch, up to
+ * `partitionsConsumedConcurrently` partitions' batches handled at the same time.
+ */
 export function runConfig(
   flavor: KafkaFlavor,
   eachBatch: KafkaRunConfig['eachBatch'],
+  partitionsConsumedConcurrently: number,
 ): KafkaRunConfig {
-  return flavor === 'kafkajs'
-    ? { autoCommit: true, eachBatchAutoResolve: false, eachBatch }
-    : { eachBatchAutoResolve: false, eachBatch };
+  const common = { eachBatchAutoResolve: false, partitionsConsumedConcurrently, eachBatch };
+  return flavor === 'kafkajs' ? { autoCommit: true, ...common } : common;
 }

@@ -70,6 +70,8 @@ export interface KafkaTopicPartitions {
 export interface KafkaRunConfig {
   autoCommit?: boolean;
   eachBatchAutoResolve?: boolean;
+  /** Partitions whose batches are handled at the same time (kafkajs: 1). */
+  partitionsConsumedConcurrently?: number;
   eachBatch(payload: KafkaEachBatchPayload): Promise<void>;
 }
 

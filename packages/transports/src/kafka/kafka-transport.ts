@@ -63,6 +63,15 @@ export interface KafkaTransportOptions {
   consumer?: KafkaConsumerSettings;
   /** Where a group without committed offsets starts: `true` (default) earliest, else latest. */
   fromBeginning?: boolean;
+  /**
+   * Partitions whose batches are handed to the handler at the same time (kafkajs'
+   * `partitionsConsumedConcurrently`). Default 1. Each partition's batches still come one
+   * after the other, and each batch's offsets are committed only after its handler
+   * resolved. Above 1, a `ClickWorker` merges the batches in hand into one sink write
+   * (see its `maxWriteEvents` and `writeLingerMs`), which is what makes writes big: set it
+   * to the partitions a worker owns.
+   */
+  partitionsConsumedConcurrently?: number;
   /** Pause of a partition whose batch handler failed, and wait before a dead consumer is replaced. */
   retryBackoff?: RetryBackoff;
   /**
@@ -75,7 +84,8 @@ export interface KafkaTransportOptions {
 /**
  * Clicks over Kafka. Producer: one `send` per emitter batch, keyed by short code (per-link
  * order), JSON values, `acks: -1`, optional compression. Consumer: a consumer group read
- * with `eachBatch`; offsets are resolved and committed only after the handler resolved; a
+ * with `eachBatch`, `partitionsConsumedConcurrently` partitions at a time (default one);
+ * each batch's offsets are resolved and committed only after its handler resolved; a
  * failing handler pauses its partition and gets the batch again after a backoff; a consumer
  * the client gave up on (kafkajs does not restart after non-retriable errors) is replaced
  * after a backoff, and reported to `onConsumerError`. Rejected records go to the
@@ -108,6 +118,7 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
   readonly #producerSettings: object;
   readonly #consumerSettings: KafkaConsumerSettings;
   readonly #fromBeginning: boolean;
+  readonly #partitionsConsumedConcurrently: number;
   readonly #retryBackoff: Required<RetryBackoff>;
   readonly #onConsumerError: KafkaConsumerErrorListener | undefined;
   #producer: Promise<KafkaProducerClient> | null = null;
@@ -122,6 +133,13 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
     this.#producerSettings = options.producer ?? {};
     this.#consumerSettings = options.consumer ?? {};
     this.#fromBeginning = options.fromBeginning ?? true;
+    this.#partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 1;
+    if (
+      !Number.isInteger(this.#partitionsConsumedConcurrently) ||
+      this.#partitionsConsumedConcurrently < 1
+    ) {
+      throw new RangeError('partitionsConsumedConcurrently must be a positive integer');
+    }
     this.#retryBackoff = resolveBackoff(options.retryBackoff);
     this.#onConsumerError = options.onConsumerError;
   }
@@ -139,9 +157,10 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
   }
 
   /**
-   * Joins `options.group` and hands it batches (one partition each; records are the message
-   * values as Buffers). Resolves once the member joined the group. Kafka names members
-   * itself, so `options.consumer` is not used.
+   * Joins `options.group` and hands it batches (one partition each, up to
+   * `partitionsConsumedConcurrently` at a time; records are the message values as
+   * Buffers). Resolves once the member joined the group. Kafka names members itself, so
+   * `options.consumer` is not used.
    */
   async consume(handler: BatchHandler, options: ConsumeOptions): Promise<Subscription> {
     return this.#run(options.group, this.#fromBeginning, { handler });
@@ -248,6 +267,7 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
             consumer,
             topic: this.#topic,
             flavor: this.#flavor,
+            partitionsConsumedConcurrently: this.#partitionsConsumedConcurrently,
             backoff: this.#retryBackoff,
             onCrash,
           });
