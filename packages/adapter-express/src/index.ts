@@ -5,11 +5,13 @@
 import { LinkPulseError, type Shortener } from '@linkpulse/core';
 import {
   bodyError,
+  createRedirectHandler,
   createRouteHandlers,
   errorReply,
   type HttpReply,
   type LinkPulseHttpOptions,
   type RouteMethod,
+  type RouteSpec,
   resolveHttpOptions,
   unauthorizedError,
   validateRouteInput,
@@ -82,10 +84,32 @@ export function linkpulseRouter(
     }
   };
 
+  // Synchronous when the cache answers; a promise (Express 5 hands its rejection to
+  // `next`) only when the store is asked.
+  const redirect = createRedirectHandler(shortener, resolved);
+  const handleRedirect: RequestHandler = (req, res) => {
+    const { code } = req.params as { code: string };
+    const answer = redirect(code, req.method, req);
+    if (answer instanceof Promise) return answer.then((reply) => send(res, reply));
+    send(res, answer);
+  };
+
+  const register = (route: RouteSpec, chain: RequestHandler[]) => {
+    const expressRoute = router.route(resolved.prefix + route.path);
+    for (const method of route.methods) expressRoute[VERBS[method]](...chain);
+  };
+
+  // The redirect is registered first, so that a redirect is not matched against every
+  // management route before its own. The order changes no answer: `/:code` is one path
+  // segment, every management path (`/api/links…`) has two or more.
+  const redirectRoute = resolved.routes.find((route) => route.id === 'redirect');
+  if (redirectRoute) register(redirectRoute, [handleRedirect]);
+
   for (const route of resolved.routes) {
+    if (route.id === 'redirect') continue;
     const handler = handlers[route.id];
     const chain: RequestHandler[] = [];
-    if (route.group === 'management' && authorize !== null) chain.push(checkAccess);
+    if (authorize !== null) chain.push(checkAccess);
     if (route.body) chain.push(parseJson);
     chain.push(async (req, res) => {
       const input = validateRouteInput(route, {
@@ -103,8 +127,7 @@ export function linkpulseRouter(
       });
       send(res, reply);
     });
-    const expressRoute = router.route(resolved.prefix + route.path);
-    for (const method of route.methods) expressRoute[VERBS[method]](...chain);
+    register(route, chain);
   }
 
   const onError: ErrorRequestHandler = (error, _req, res, next) => {

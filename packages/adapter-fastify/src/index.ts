@@ -7,6 +7,7 @@ import { LinkPulseError, type Shortener } from '@linkpulse/core';
 import {
   bodyError,
   compileRequestValidator,
+  createRedirectHandler,
   createRouteHandlers,
   errorReply,
   type HttpReply,
@@ -45,16 +46,20 @@ function send(reply: FastifyReply, response: HttpReply): FastifyReply {
   return reply.code(response.status).headers(response.headers).send(response.body);
 }
 
-function schemaOf(route: RouteSpec): FastifySchema {
+function responseSchemas(route: RouteSpec): Record<number, unknown> {
   const response: Record<number, unknown> = {};
   for (const [status, spec] of Object.entries(route.responses)) {
     if (spec.schema) response[Number(status)] = spec.schema;
   }
+  return response;
+}
+
+function schemaOf(route: RouteSpec): FastifySchema {
   return {
     ...(route.params && { params: route.params }),
     ...(route.querystring && { querystring: route.querystring }),
     ...(route.body && { body: route.body }),
-    response,
+    response: responseSchemas(route),
   };
 }
 
@@ -73,6 +78,7 @@ async function plugin(app: FastifyInstance, options: LinkpulseFastifyOptions): P
   const { shortener, closeShortener = true } = options;
   const resolved = resolveHttpOptions(options, (request: FastifyRequest) => request.headers);
   const handlers = createRouteHandlers(shortener, resolved);
+  const redirect = createRedirectHandler(shortener, resolved);
   const { authorize } = resolved;
 
   app.decorate('linkpulse', shortener);
@@ -94,6 +100,28 @@ async function plugin(app: FastifyInstance, options: LinkpulseFastifyOptions): P
         }
       };
       for (const route of resolved.routes) {
+        if (route.id === 'redirect') {
+          routes.route({
+            method: [...route.methods],
+            url: route.path,
+            // No params schema, so no validator in front of the hot route: a code that is
+            // not well formed is a 404 `not_found` from the redirect handler.
+            schema: { response: responseSchemas(route) },
+            exposeHeadRoute: false,
+            // Synchronous when the cache answers; a promise only when the store is asked.
+            handler(request, reply) {
+              const { code } = request.params as { code: string };
+              const answer = redirect(code, request.method, request.raw);
+              if (answer instanceof Promise) {
+                return answer.then((response) => {
+                  send(reply, response);
+                });
+              }
+              send(reply, answer);
+            },
+          });
+          continue;
+        }
         const handler = handlers[route.id];
         routes.route({
           method: [...route.methods],
@@ -101,7 +129,7 @@ async function plugin(app: FastifyInstance, options: LinkpulseFastifyOptions): P
           schema: schemaOf(route),
           bodyLimit: resolved.bodyLimit,
           exposeHeadRoute: !route.methods.includes('HEAD'),
-          ...(route.group === 'management' && authorize !== null && { onRequest: checkAccess }),
+          ...(authorize !== null && { onRequest: checkAccess }),
           handler: async (request, reply) =>
             send(
               reply,

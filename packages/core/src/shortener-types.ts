@@ -62,6 +62,13 @@ export interface Shortener {
    * cannot answer and nothing is cached.
    */
   resolve(code: string, options?: ResolveOptions): Promise<Resolution>;
+  /**
+   * `resolve` without waiting, for when the answer needs no I/O: a malformed code, or a
+   * code whose fresh answer the in-process cache holds. `undefined` when only `resolve`
+   * can tell: the code is not cached or its cache entry has expired, or it is a `GET` of
+   * a link with `maxClicks`, which must take a click from the store. Never throws.
+   */
+  resolveCached(code: string, options?: ResolveOptions): Resolution | undefined;
   /** Records one click: synchronous, never throws, never waits (see `ClickEmitter.emit`). */
   recordClick(input: ClickInput): void;
   /** Stats of a link; throws `not_found` for an unknown code, `invalid_query` for a bad range. */

@@ -66,6 +66,18 @@ const MAX_CODE_ATTEMPTS = 8;
 const NOT_FOUND: Resolution = { status: 'not_found' };
 
 /**
+ * What a link found for a redirect means now: `gone` (disabled, expired, used up) or
+ * `found`; `undefined` when a `GET` of a link with `maxClicks` must first take a click
+ * from the store.
+ */
+function judge(link: Link, options: ResolveOptions | undefined): Resolution | undefined {
+  const reason = goneReason(link, Date.now());
+  if (reason !== null) return { status: 'gone', link, reason };
+  if (link.maxClicks !== null && options?.method !== 'HEAD') return undefined;
+  return { status: 'found', link };
+}
+
+/**
  * Creates the façade an app or adapter talks to: validates and stores links, resolves
  * codes through the in-process cache, records clicks without waiting, reads stats.
  */
@@ -109,6 +121,13 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
         if (!taken || attempt >= MAX_CODE_ATTEMPTS) throw error;
       }
     }
+  }
+
+  function resolveCached(code: string, resolveOptions?: ResolveOptions): Resolution | undefined {
+    if (!isWellFormedCode(code)) return NOT_FOUND;
+    const link = resolver.peek(code);
+    if (link === undefined) return undefined;
+    return link === null ? NOT_FOUND : judge(link, resolveOptions);
   }
 
   async function requireLink(code: string): Promise<Link> {
@@ -160,17 +179,18 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
       await forget(code);
     },
 
+    resolveCached,
+
     async resolve(code: string, resolveOptions?: ResolveOptions): Promise<Resolution> {
-      if (!isWellFormedCode(code)) return NOT_FOUND;
+      const cached = resolveCached(code, resolveOptions);
+      if (cached !== undefined) return cached;
       const link = await resolver.lookup(code);
       if (link === null) return NOT_FOUND;
-      const reason = goneReason(link, Date.now());
-      if (reason !== null) return { status: 'gone', link, reason };
-      if (link.maxClicks !== null && resolveOptions?.method !== 'HEAD') {
-        if (!(await store.takeClick(link.code))) {
-          resolver.invalidate(link.code);
-          return { status: 'gone', link, reason: 'exhausted' };
-        }
+      const resolution = judge(link, resolveOptions);
+      if (resolution !== undefined) return resolution;
+      if (!(await store.takeClick(link.code))) {
+        resolver.invalidate(link.code);
+        return { status: 'gone', link, reason: 'exhausted' };
       }
       return { status: 'found', link };
     },

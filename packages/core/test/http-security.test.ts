@@ -58,6 +58,8 @@ describe('createProxyTrust', () => {
       '2001:db8::1',
     );
     expect(trust.clientIp(request('::ffff:10.0.0.1'))).toBe('10.0.0.1');
+    expect(trust.clientIp(request('::FFFF:10.0.0.2'))).toBe('10.0.0.2');
+    expect(trust.clientIp(request('::1'))).toBe('::1');
   });
 
   it('stops at an entry that is not an IP address', () => {

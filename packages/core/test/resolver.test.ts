@@ -221,6 +221,50 @@ describe('Resolver', () => {
     expect(get).toHaveBeenCalledTimes(4);
   });
 
+  it('peek answers a fresh entry synchronously and never asks the store', async () => {
+    await store.create(link('peeked'));
+    const resolver = new Resolver(store, { ttlMs: 1_000, negativeTtlMs: 1_000 });
+    expect(resolver.peek('peeked')).toBeUndefined();
+    expect(resolver.peek('none')).toBeUndefined();
+    const found = await resolver.lookup('peeked');
+    expect(await resolver.lookup('none')).toBeNull();
+    expect(resolver.peek('peeked')).toBe(found);
+    expect(resolver.peek('none')).toBeNull();
+    expect(get).toHaveBeenCalledTimes(2);
+
+    resolver.invalidate('peeked');
+    expect(resolver.peek('peeked')).toBeUndefined();
+    await resolver.lookup('peeked');
+    expect(resolver.peek('peeked')?.code).toBe('peeked');
+    expect(get).toHaveBeenCalledTimes(3);
+  });
+
+  it('peek does not serve an expired entry, though lookup keeps it for stale-if-error', async () => {
+    await store.create(link('old'));
+    const resolver = new Resolver(store, { ttlMs: 1_000, negativeTtlMs: 1_000 });
+    await resolver.lookup('old');
+    expect(await resolver.lookup('missing')).toBeNull();
+    await advance(1_500);
+    expect(resolver.peek('old')).toBeUndefined();
+    expect(resolver.peek('missing')).toBeUndefined();
+    get.mockRejectedValue(new Error('database down'));
+    expect((await resolver.lookup('old'))?.code).toBe('old');
+    expect(resolver.peek('old')).toBeUndefined();
+  });
+
+  it('peek tries the lower-cased code after a remembered miss when case-insensitive', async () => {
+    await store.create(link('mylink'));
+    const resolver = new Resolver(store, { caseInsensitive: true });
+    expect((await resolver.lookup('MyLink'))?.code).toBe('mylink');
+    expect(resolver.peek('MyLink')?.code).toBe('mylink');
+    resolver.invalidate('mylink');
+    expect(resolver.peek('MyLink')).toBeUndefined();
+    expect((await resolver.lookup('MyLink'))?.code).toBe('mylink');
+    expect(await resolver.lookup('Nothing')).toBeNull();
+    expect(resolver.peek('Nothing')).toBeNull();
+    expect(get).toHaveBeenCalledTimes(5);
+  });
+
   it('refuses nonsensical options', () => {
     expect(() => new Resolver(store, { ttlMs: 0 })).toThrow(RangeError);
     expect(() => new Resolver(store, { negativeTtlMs: -1 })).toThrow(RangeError);

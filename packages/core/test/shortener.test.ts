@@ -5,7 +5,7 @@ import {
   MemoryLinkStore,
   type ShortenerHandle,
 } from '@linkpulse/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 const UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
@@ -146,6 +146,65 @@ describe('createShortener', () => {
       await shortener.shorten({ url: 'https://example.com', code: 'later1' });
       expect((await shortener.resolve('later1')).status).toBe('found');
     });
+  });
+
+  it('resolveCached answers only what the cache holds fresh, and follows invalidation', async () => {
+    await withShortener(async (shortener) => {
+      expect(shortener.resolveCached('..')).toEqual({ status: 'not_found' });
+      const { code } = await shortener.shorten({ url: 'https://example.com/v1' });
+      expect(shortener.resolveCached(code)).toBeUndefined();
+      const resolved = await shortener.resolve(code);
+      expect(shortener.resolveCached(code)).toEqual(resolved);
+      expect(shortener.resolveCached(code)).toMatchObject({
+        link: { url: 'https://example.com/v1' },
+      });
+
+      expect(shortener.resolveCached('unknown')).toBeUndefined();
+      expect((await shortener.resolve('unknown')).status).toBe('not_found');
+      expect(shortener.resolveCached('unknown')).toEqual({ status: 'not_found' });
+
+      await shortener.update(code, { url: 'https://example.com/v2' });
+      expect(shortener.resolveCached(code)).toBeUndefined();
+      await shortener.resolve(code);
+      expect(shortener.resolveCached(code)).toMatchObject({
+        link: { url: 'https://example.com/v2' },
+      });
+      await shortener.update(code, { disabled: true });
+      await shortener.resolve(code);
+      expect(shortener.resolveCached(code)).toMatchObject({ status: 'gone', reason: 'disabled' });
+    });
+  });
+
+  it('resolveCached leaves a GET of a link with maxClicks to resolve', async () => {
+    await withShortener(async (shortener) => {
+      const { code } = await shortener.shorten({ url: 'https://example.com', maxClicks: 1 });
+      expect((await shortener.resolve(code, { method: 'HEAD' })).status).toBe('found');
+      expect(shortener.resolveCached(code, { method: 'HEAD' })?.status).toBe('found');
+      expect(shortener.resolveCached(code)).toBeUndefined();
+      expect(shortener.resolveCached(code, { method: 'GET' })).toBeUndefined();
+      expect((await shortener.get(code)).clicksUsed).toBe(0);
+      expect((await shortener.resolve(code)).status).toBe('found');
+      expect((await shortener.resolve(code)).status).toBe('gone');
+      expect((await shortener.get(code)).clicksUsed).toBe(1);
+    });
+  });
+
+  it('resolveCached judges expiry by the clock and does not serve an expired cache entry', async () => {
+    await withShortener(
+      async (shortener) => {
+        const expiresAt = new Date(Date.now() + 60_000);
+        const { code } = await shortener.shorten({ url: 'https://example.com', expiresAt });
+        await shortener.resolve(code);
+        expect(shortener.resolveCached(code)?.status).toBe('found');
+        const now = vi.spyOn(Date, 'now').mockReturnValue(expiresAt.getTime());
+        expect(shortener.resolveCached(code)).toMatchObject({ status: 'gone', reason: 'expired' });
+        now.mockRestore();
+        await new Promise((resolve) => setTimeout(resolve, 80));
+        expect(shortener.resolveCached(code)).toBeUndefined();
+        expect((await shortener.resolve(code)).status).toBe('found');
+      },
+      { resolver: { ttlMs: 40 } },
+    );
   });
 
   it('answers not_found for malformed codes without asking the store', async () => {

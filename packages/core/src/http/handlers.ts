@@ -4,9 +4,8 @@ import type { Shortener, ShortenInput, UpdateInput } from '../shortener-types.js
 import type { StatsInterval, StatsQuery } from '../sinks/stats.js';
 import { linkToJson } from './link-json.js';
 import type { ResolvedHttpOptions } from './options.js';
-import { redirectReply } from './redirect.js';
 import { errorReply, type HttpReply } from './reply.js';
-import type { RouteId } from './routes.js';
+import type { ManagementRouteId } from './routes.js';
 
 /** A request as the shared handlers see it, after the adapter validated its parts. */
 export interface HttpRequest {
@@ -24,7 +23,10 @@ export interface HttpRequest {
   mountPath: string;
 }
 
-/** Handles one route; answers every `LinkPulseError` itself and rethrows anything else. */
+/**
+ * Handles one management route; answers every `LinkPulseError` itself and rethrows
+ * anything else. (The redirect has its own, {@link RedirectHandler}.)
+ */
 export type RouteHandler = (request: HttpRequest) => Promise<HttpReply>;
 
 interface StatsParams {
@@ -43,11 +45,6 @@ function statsQuery(query: StatsParams): Partial<StatsQuery> {
   return result;
 }
 
-function rawQuery(url: string | undefined): string | undefined {
-  const index = url?.indexOf('?') ?? -1;
-  return index === -1 ? undefined : url!.slice(index + 1);
-}
-
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpReply => ({
   status,
   headers,
@@ -55,19 +52,18 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 });
 
 /**
- * The framework-independent handlers of every route: they call the shortener and
- * return the reply the adapter sends. The redirect handler awaits only the lookup and
- * records the click without waiting.
+ * The framework-independent handlers of the management routes: they call the shortener
+ * and return the reply the adapter sends. The redirect is {@link createRedirectHandler}.
  */
 export function createRouteHandlers<TRequest>(
   shortener: Shortener,
   options: ResolvedHttpOptions<TRequest>,
-): Record<RouteId, RouteHandler> {
+): Record<ManagementRouteId, RouteHandler> {
   const codeBase = (request: HttpRequest): string =>
     options.baseUrl ?? `${options.proxy.origin(request.raw)}${request.mountPath}`;
   const code = (request: HttpRequest): string => request.params.code ?? '';
 
-  const handlers: Record<RouteId, RouteHandler> = {
+  const handlers: Record<ManagementRouteId, RouteHandler> = {
     async createLink(request) {
       const link = await shortener.shorten(request.body as ShortenInput);
       const location = `${request.mountPath}/api/links/${link.code}`;
@@ -90,26 +86,10 @@ export function createRouteHandlers<TRequest>(
         await shortener.stats(code(request), statsQuery(request.query as StatsParams)),
       );
     },
-    async redirect(request) {
-      const method = request.method === 'HEAD' ? 'HEAD' : 'GET';
-      const resolution = await shortener.resolve(code(request), { method });
-      if (resolution.status === 'found') {
-        const { raw } = request;
-        shortener.recordClick({
-          code: resolution.link.code,
-          ip: options.proxy.clientIp(raw),
-          userAgent: raw.headers['user-agent'],
-          referer: raw.headers.referer,
-          method,
-          query: rawQuery(raw.url),
-        });
-      }
-      return redirectReply(resolution);
-    },
   };
 
-  const guarded = {} as Record<RouteId, RouteHandler>;
-  for (const [id, handler] of Object.entries(handlers) as [RouteId, RouteHandler][]) {
+  const guarded = {} as Record<ManagementRouteId, RouteHandler>;
+  for (const [id, handler] of Object.entries(handlers) as [ManagementRouteId, RouteHandler][]) {
     guarded[id] = async (request) => {
       try {
         return await handler(request);

@@ -14,6 +14,7 @@ export * from './openapi.js';
 export * from './options.js';
 export * from './proxy-trust.js';
 export * from './redirect.js';
+export * from './redirect-handler.js';
 export * from './reply.js';
 export * from './request-validation.js';
 export * from './routes.js';

@@ -23,6 +23,7 @@ export interface ProxyTrust {
 
 // `::ffff:10.1.2.3` (an IPv4 client on a dual-stack socket) is the IPv4 address.
 function plainIp(address: string): string {
+  if (!address.startsWith('::')) return address;
   const mapped = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : '';
   return isIPv4(mapped) ? mapped : address;
 }

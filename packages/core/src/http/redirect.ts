@@ -1,7 +1,7 @@
 import { LinkPulseError } from '../errors.js';
 import type { GoneReason, RedirectStatus } from '../links/link.js';
 import type { Resolution } from '../shortener-types.js';
-import { errorReply, type HttpReply } from './reply.js';
+import { type ErrorBody, errorReply, type HttpReply } from './reply.js';
 
 /**
  * `Cache-Control` of a redirect. Temporary redirects (302, 307) may be reused by the
@@ -20,7 +20,27 @@ const GONE_MESSAGES: Record<GoneReason, string> = {
   exhausted: 'this link has reached its click limit',
 };
 
-/** What to answer for a resolved code: the redirect, 404 `not_found` or 410 `gone`. */
+// The error replies never change: built once, frozen, and shared by every request.
+function constantReply(error: LinkPulseError): HttpReply {
+  const reply = errorReply(error);
+  Object.freeze(reply.headers);
+  Object.freeze((reply.body as ErrorBody).error);
+  Object.freeze(reply.body);
+  return Object.freeze(reply);
+}
+
+const NOT_FOUND_REPLY = constantReply(new LinkPulseError('not_found', 'no link with this code'));
+const GONE_REPLIES = Object.fromEntries(
+  Object.entries(GONE_MESSAGES).map(([reason, message]) => [
+    reason,
+    constantReply(new LinkPulseError('gone', message)),
+  ]),
+) as Record<GoneReason, HttpReply>;
+
+/**
+ * What to answer for a resolved code: the redirect, 404 `not_found` or 410 `gone`. The
+ * error replies are shared, frozen objects.
+ */
 export function redirectReply(resolution: Resolution): HttpReply {
   switch (resolution.status) {
     case 'found': {
@@ -31,8 +51,8 @@ export function redirectReply(resolution: Resolution): HttpReply {
       };
     }
     case 'gone':
-      return errorReply(new LinkPulseError('gone', GONE_MESSAGES[resolution.reason]));
+      return GONE_REPLIES[resolution.reason];
     case 'not_found':
-      return errorReply(new LinkPulseError('not_found', 'no link with this code'));
+      return NOT_FOUND_REPLY;
   }
 }

@@ -19,6 +19,9 @@ export type RouteId =
   | 'linkStats'
   | 'redirect';
 
+/** The routes behind `authorize`, under `/api/links`: every route but the redirect. */
+export type ManagementRouteId = Exclude<RouteId, 'redirect'>;
+
 /** HTTP methods the routes use. */
 export type RouteMethod = 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'DELETE';
 

@@ -85,12 +85,22 @@ export class Resolver {
    *   expired entry, is cached for the code.
    */
   lookup(code: string): Promise<Link | null> {
-    const lower = this.#caseInsensitive && UPPER_CASE.test(code) ? code.toLowerCase() : null;
+    const cached = this.peek(code);
+    return cached === undefined ? this.#lookupSlow(code) : Promise.resolve(cached);
+  }
+
+  /**
+   * What {@link lookup} would answer from the cache alone, synchronously: the link, or
+   * `null` for a remembered miss, when the cache holds a fresh answer; `undefined` when
+   * only the store can tell (nothing cached, or the entry's TTL has run out).
+   */
+  peek(code: string): Link | null | undefined {
     const hit = this.#cache.get(code);
-    if (hit !== undefined && (hit !== MISSING || lower === null)) {
-      return Promise.resolve(hit === MISSING ? null : hit);
-    }
-    return this.#lookupSlow(code, hit === MISSING, lower);
+    if (hit !== MISSING) return hit;
+    const lower = this.#lowerCased(code);
+    if (lower === null) return null;
+    const retry = this.#cache.get(lower);
+    return retry === MISSING ? null : retry;
   }
 
   /** Forgets what is cached for `code` on this node. */
@@ -109,12 +119,16 @@ export class Resolver {
     this.#cache.clear();
   }
 
-  async #lookupSlow(
-    code: string,
-    knownMissing: boolean,
-    lower: string | null,
-  ): Promise<Link | null> {
+  // Under a case-insensitive policy, a code with upper-case letters that is not found
+  // is tried lower-cased; `null` when there is nothing to retry.
+  #lowerCased(code: string): string | null {
+    return this.#caseInsensitive && UPPER_CASE.test(code) ? code.toLowerCase() : null;
+  }
+
+  async #lookupSlow(code: string): Promise<Link | null> {
+    const knownMissing = this.#cache.get(code) === MISSING;
     const link = knownMissing ? null : await this.#fetch(code);
+    const lower = this.#lowerCased(code);
     if (link !== null || lower === null) return link;
     const hit = this.#cache.get(lower);
     if (hit !== undefined) return hit === MISSING ? null : hit;
