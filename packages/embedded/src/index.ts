@@ -17,8 +17,7 @@ import {
   type ThreadedAnalyticsOptions,
 } from '@linkpulse/core';
 import { SqliteSink, type SqliteSinkOptions } from '@linkpulse/sinks/sqlite';
-import { SqliteLinkStore } from '@linkpulse/stores/sqlite';
-import Database from 'better-sqlite3';
+import { openSqliteDatabase, SqliteLinkStore } from '@linkpulse/stores/sqlite';
 import { schedulePrune } from './prune.js';
 import { type EmbeddedThreadData, PRUNE_STAGE } from './thread-data.js';
 
@@ -97,12 +96,10 @@ export async function createEmbedded(options: EmbeddedOptions): Promise<Embedded
     );
   }
   if (dbPath !== ':memory:') mkdirSync(dirname(dbPath), { recursive: true });
-  const database = new Database(dbPath);
+  const database = openSqliteDatabase(dbPath);
   let stopPruning = (): void => {};
   let analytics: ThreadedAnalytics | InProcessAnalytics | undefined;
   try {
-    database.pragma('journal_mode = WAL');
-    database.pragma('busy_timeout = 5000');
     const store = new SqliteLinkStore({ database });
     const sink = new SqliteSink({ database, retention });
     if (pipeline === 'thread') {
