@@ -4,7 +4,7 @@ import type { Analytics } from '../analytics.js';
 import type { ClickEvent } from '../clicks/click-event.js';
 import { LinkPulseError } from '../errors.js';
 import type { StatsReader } from '../sinks/stats.js';
-import type { WorkerCounters } from '../worker/click-worker.js';
+import { type WorkerCounters, zeroWorkerCounters } from '../worker/click-worker.js';
 import { packBatch } from './batch-codec.js';
 import {
   type AnalyticsThreadErrorContext,
@@ -88,16 +88,6 @@ const DEFAULTS = { maxBacklog: 10_000, startTimeoutMs: 30_000, closeTimeoutMs: 5
 const CLOSE_GRACE_MS = 5_000;
 const TYPESCRIPT = /\.[cm]?ts$/;
 
-const ZERO_COUNTERS: WorkerCounters = {
-  batches: 0,
-  failedBatches: 0,
-  events: 0,
-  written: 0,
-  duplicates: 0,
-  deadLettered: 0,
-  sinkErrors: 0,
-  lastBatchMs: 0,
-};
 
 /**
  * Analytics whose pipeline runs in a `node:worker_threads` thread, off the thread that
@@ -190,7 +180,7 @@ type LinkState = 'starting' | 'running' | 'closing' | 'closed' | 'dead';
 /** The main-thread end of an analytics thread. */
 class ThreadLink {
   readonly threadId: number;
-  workerCounters: WorkerCounters = ZERO_COUNTERS;
+  workerCounters: WorkerCounters = zeroWorkerCounters();
   readonly #thread: Worker;
   readonly #maxBacklog: number;
   readonly #onError: ThreadedAnalyticsOptions['onError'];

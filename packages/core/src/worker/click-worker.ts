@@ -109,6 +109,20 @@ interface Delivery {
   duplicates: number;
 }
 
+/** Counters of a worker that has not handled anything yet. */
+export function zeroWorkerCounters(): WorkerCounters {
+  return {
+    batches: 0,
+    failedBatches: 0,
+    events: 0,
+    written: 0,
+    duplicates: 0,
+    deadLettered: 0,
+    sinkErrors: 0,
+    lastBatchMs: 0,
+  };
+}
+
 /** Runs `run` over `items`, at most `limit` at a time, and returns the errors it threw. */
 async function settleBounded<T>(
   items: readonly T[],
@@ -148,16 +162,7 @@ export class ClickWorker {
   readonly #concurrency: number;
   readonly #written: RecentIds | undefined;
   readonly #writes: WriteCoalescer<Delivery>;
-  readonly #counters: WorkerCounters = {
-    batches: 0,
-    failedBatches: 0,
-    events: 0,
-    written: 0,
-    duplicates: 0,
-    deadLettered: 0,
-    sinkErrors: 0,
-    lastBatchMs: 0,
-  };
+  readonly #counters: WorkerCounters = zeroWorkerCounters();
   #subscription: Promise<Subscription> | undefined;
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
