@@ -88,7 +88,6 @@ const DEFAULTS = { maxBacklog: 10_000, startTimeoutMs: 30_000, closeTimeoutMs: 5
 const CLOSE_GRACE_MS = 5_000;
 const TYPESCRIPT = /\.[cm]?ts$/;
 
-
 /**
  * Analytics whose pipeline runs in a `node:worker_threads` thread, off the thread that
  * serves requests: the emitter stays here, and each batch it sends is posted to the
