@@ -1,5 +1,5 @@
 import { bucketStart, type EnrichedClick, type LinkStats } from '@linkpulse/core';
-import { makeClick } from '@linkpulse/core/testing';
+import { makeClick, seededRandom } from '@linkpulse/core/testing';
 import { ClickHouseSink, migrate } from '@linkpulse/sinks/clickhouse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackend } from './clickhouse-backend.js';
@@ -10,24 +10,13 @@ const DAYS = 30;
 const DAY = 86_400_000;
 const CODES = ['hot', 'warm', 'cool', 'cold'] as const;
 
-/** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * 100,000 clicks over the 30 days before today (inside every default retention), sorted
  * by time as a stream delivers them: 60 % on `hot` from ~30,000 distinct visitors, 5 %
  * bots.
  */
 function fixture(today: number): EnrichedClick[] {
-  const next = random(7);
+  const next = seededRandom(7);
   const start = today - DAYS * DAY;
   const clicks: EnrichedClick[] = [];
   for (let i = 0; i < EVENTS; i++) {

@@ -9,7 +9,7 @@ import {
   STATS_INTERVALS,
   type StatsInterval,
 } from '@linkpulse/core';
-import { makeClick } from '@linkpulse/core/testing';
+import { makeClick, seededRandom } from '@linkpulse/core/testing';
 import { SqliteSink } from '@linkpulse/sinks/sqlite';
 import { migrate, openSqliteDatabase } from '@linkpulse/stores/sqlite';
 import type { Database } from 'better-sqlite3';
@@ -19,20 +19,9 @@ import { CLICK_MIGRATIONS } from '../src/sqlite/schema.js';
 const HOUR = 3_600_000;
 const CODES = ['mig-a', 'mig-b', 'mig-c'];
 
-/** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** `count` clicks on three codes by 30 visitors over `hours` hours from `start`, 10 % bots. */
 function clicks(seed: number, count: number, start: number, hours: number): EnrichedClick[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
   return Array.from({ length: count }, () => {
     const bot = next() < 0.1;

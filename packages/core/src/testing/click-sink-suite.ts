@@ -144,8 +144,11 @@ function smallFixture(code: string): EnrichedClick[] {
   ];
 }
 
-/** A small deterministic PRNG (mulberry32), so the bulk fixture is the same every run. */
-function random(seed: number): () => number {
+/**
+ * A small deterministic PRNG (mulberry32): numbers in [0, 1), the same sequence for the
+ * same seed, so generated fixtures are the same every run.
+ */
+export function seededRandom(seed: number): () => number {
   let a = seed;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
@@ -165,7 +168,7 @@ interface BulkClick {
 }
 
 function bulkFixture(code: string): BulkClick[] {
-  const next = random(42);
+  const next = seededRandom(42);
   const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
   const result: BulkClick[] = [];
   for (let i = 0; i < BULK_EVENTS; i++) {
