@@ -1,4 +1,4 @@
-import type { ClickEvent } from '@linkpulse/core';
+import { type ClickEvent, decodeClickEvent } from '@linkpulse/core';
 import { describe, expect, it } from 'vitest';
 import { packBatch, unpackBatch } from '../src/thread/batch-codec.js';
 
@@ -47,5 +47,42 @@ describe('packBatch / unpackBatch', () => {
     for (const bad of [wrongVersion, numericUa, undefinedReferer]) {
       expect(packBatch([EVENT, bad])).toBeUndefined();
     }
+  });
+
+  it('sends each distinct value once, and the ids apart', () => {
+    const batch = ['A', 'B', 'C'].map((last) => ({
+      ...EVENT,
+      id: `01J000000000000000000000${last}0`,
+    }));
+    const packed = packBatch(batch)!;
+    // code, visitorId, ua, method, ipPrefix, referer, utm: one entry each for three events.
+    expect(packed.tableLengths).toHaveLength(7);
+    expect(packed.ids).toBe(batch.map((event) => event.id).join(''));
+    expect(unpackBatch(packed)).toEqual(batch);
+  });
+
+  it('checks every field as decoding does: valid events pass decoding as they are', () => {
+    const [event] = unpackBatch(packBatch([EVENT])!);
+    const decoded = decodeClickEvent(event);
+    expect(decoded).toEqual({ ok: true, event: EVENT });
+    expect(decoded.ok && decoded.event).toBe(event);
+  });
+
+  it('leaves an event with a field decoding rejects for the worker to dead-letter', () => {
+    const bad: [Partial<ClickEvent>, string][] = [
+      [{ code: 'no spaces' }, 'code is malformed'],
+      [{ id: 'not-a-ulid' }, 'id is malformed'],
+      [{ visitorId: '' }, 'visitorId is empty'],
+      [{ method: 'POST' as ClickEvent['method'] }, 'method must be GET or HEAD'],
+      [{ ts: -1 }, 'ts must be a finite, non-negative number'],
+      [{ utm: { source: 'x'.repeat(201) } }, 'source longer than 200 characters'],
+    ];
+    const batch = bad.map(([fields]) => ({ ...EVENT, ...fields }));
+    const events = unpackBatch(packBatch([EVENT, ...batch])!);
+    expect(decodeClickEvent(events[0]).ok).toBe(true);
+    bad.forEach(([fields, reason], i) => {
+      expect(events[i + 1]).toEqual({ ...EVENT, ...fields });
+      expect(decodeClickEvent(events[i + 1])).toEqual({ ok: false, reason });
+    });
   });
 });

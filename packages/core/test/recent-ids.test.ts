@@ -11,4 +11,18 @@ describe('RecentIds', () => {
     for (const id of ['d', 'e', 'f', 'g']) expect(ids.has(id)).toBe(true);
     expect(ids.has('z')).toBe(false);
   });
+
+  it('says whether an added id was new, and forgets a deleted one in either generation', () => {
+    const ids = new RecentIds(2);
+    expect(ids.add('a')).toBe(true);
+    expect(ids.add('a')).toBe(false);
+    expect(ids.add('b')).toBe(true);
+    expect(ids.add('c')).toBe(true); // 'a' and 'b' are now the older generation
+    expect(ids.add('a')).toBe(false);
+    ids.delete('a');
+    ids.delete('c');
+    expect(ids.has('a') || ids.has('c')).toBe(false);
+    expect(ids.has('b')).toBe(true);
+    expect(ids.add('a')).toBe(true);
+  });
 });

@@ -88,4 +88,15 @@ describe('toClickEvent', () => {
       expect(isLinkPulseError(error, 'invalid_body')).toBe(true);
     }
   });
+
+  it('shares one frozen utm object between clicks of one query string', () => {
+    const ulid = createUlid();
+    const click = { code: 'c', ip: '203.0.113.7', query: 'utm_source=mail&utm_medium=email' };
+    const first = toClickEvent(click, ts, ulid, visitors);
+    const second = toClickEvent({ ...click, ip: '198.51.100.1' }, ts, ulid, visitors);
+    expect(first.utm).toEqual({ source: 'mail', medium: 'email' });
+    expect(second.utm).toBe(first.utm);
+    expect(Object.isFrozen(first.utm)).toBe(true);
+    expect(second.ipPrefix).toBe('198.51.100.0');
+  });
 });

@@ -1,5 +1,6 @@
 import { LinkPulseError } from '../errors.js';
-import type { ClickEvent, ClickInput } from './click-event.js';
+import type { ClickEvent, ClickInput, Utm } from './click-event.js';
+import { memoize } from './memo.js';
 import type { UlidFactory } from './ulid.js';
 import { parseUtm } from './utm.js';
 import { ipPrefix, type VisitorHasher } from './visitor.js';
@@ -7,11 +8,24 @@ import { ipPrefix, type VisitorHasher } from './visitor.js';
 /** Longest `User-Agent` and `Referer` kept in a {@link ClickEvent}; longer ones are cut. */
 export const MAX_HEADER_LENGTH = 1024;
 
+/** Distinct IP addresses and query strings whose prefix / UTM parameters are remembered. */
+const MEMO_ENTRIES = 4_096;
+
+// A client's address repeats across its clicks and a campaign's query string across its
+// visitors: both are worked out once. Events of one address or query share the (frozen) result.
+const prefixOf = memoize(ipPrefix, MEMO_ENTRIES);
+const utmOf = memoize((query: string): Utm | null => {
+  const utm = parseUtm(query);
+  return utm === null ? null : Object.freeze(utm);
+}, MEMO_ENTRIES);
+
 /**
  * Builds the {@link ClickEvent} v1 of one click; the emitter calls it at flush, never in
  * `emit`. The raw IP is replaced by a visitor id and a network prefix. `method` is `HEAD`
  * for a HEAD request and `GET` for anything else (adapters record only GET and HEAD
- * redirects); a missing user agent becomes `''`, a missing or empty referer `null`.
+ * redirects); a missing user agent becomes `''`, a missing or empty referer `null`. The IP
+ * prefix and UTM parameters are remembered for recent addresses and query strings, so
+ * events of one query share one frozen `utm` object.
  * Throws `LinkPulseError('invalid_body')` when `code` is not a non-empty string or `ts`
  * is not a finite number.
  *
@@ -35,11 +49,12 @@ export function toClickEvent(
     code,
     ts,
     visitorId: visitors.visitorId(ts, address, ua),
-    ipPrefix: ipPrefix(address),
+    ipPrefix: prefixOf(address),
     ua,
     referer:
       typeof referer === 'string' && referer !== '' ? referer.slice(0, MAX_HEADER_LENGTH) : null,
     method: input.method === 'HEAD' ? 'HEAD' : 'GET',
-    utm: parseUtm(input.query),
+    utm:
+      typeof input.query === 'string' && input.query.includes('utm_') ? utmOf(input.query) : null,
   };
 }

@@ -1,26 +1,82 @@
 import type { ClickEvent, Utm } from '../clicks/click-event.js';
+import { CheckedClickEvent, V1_FIELDS } from '../clicks/v1-fields.js';
 
 /**
- * A batch of click events packed for `postMessage`: every string field of every event
- * concatenated into one string, their lengths in an `Int32Array` and the timestamps in a
- * `Float64Array`. Posting it costs the sending thread 0.5–0.75 of what structured-cloning
- * the event objects does (no property names, one string to copy) and a third of a JSON
- * string (nothing to escape); the receiving thread pays for rebuilding the objects.
+ * A batch of click events packed for `postMessage`. Field values repeat across the clicks
+ * of a batch (user agents, referers, codes, a visitor's id and network), so each distinct
+ * one is sent once, in a table, and every event refers to the table by index; the ids,
+ * unique per click, are sent apart. Sending costs the main thread a map lookup per field
+ * instead of copying every string, and the analytics thread checks and builds each
+ * distinct value once per batch instead of once per click.
  */
 export interface PackedBatch {
+  /** The distinct values of the batch (utm as JSON), concatenated without separators. */
+  table: string;
+  /** The length of each value in `table`, in order. */
+  tableLengths: Int32Array<ArrayBuffer>;
+  /** The ids of the events, concatenated. */
+  ids: string;
   /**
-   * The string fields of every event, without separators: id, code, visitorId, ua,
-   * method, ipPrefix, referer, and utm as JSON.
+   * Per event, the length of its id, then the table index of its code, visitorId, ua,
+   * method, ipPrefix, referer and utm; -1 for `null`.
    */
-  text: string;
-  /** For every event, the length of each string field in `text`; -1 for `null`. */
-  lengths: Int32Array<ArrayBuffer>;
+  refs: Int32Array<ArrayBuffer>;
   /** The `ts` of every event. */
   ts: Float64Array<ArrayBuffer>;
 }
 
-/** Strings per event in a {@link PackedBatch}. */
-const STRING_FIELDS = 8;
+/** Numbers per event in {@link PackedBatch.refs}. */
+const REFS = 8;
+/** The table-indexed fields, in the order of {@link PackedBatch.refs} after the id. */
+const FIELDS = ['code', 'visitorId', 'ua', 'method', 'ipPrefix', 'referer', 'utm'] as const;
+type Field = (typeof FIELDS)[number];
+/** Fields that may be `null` (index -1). */
+const NULLABLE: ReadonlySet<Field> = new Set(['ipPrefix', 'referer', 'utm']);
+
+/** The distinct values of a batch being packed, by value (strings) or identity (utm). */
+class ValueTable {
+  readonly values: string[] = [];
+  readonly #strings = new Map<string, number>();
+  readonly #utms = new Map<Utm, number>();
+
+  string(value: string | null): number {
+    if (value === null) return -1;
+    let index = this.#strings.get(value);
+    if (index === undefined) {
+      index = this.values.push(value) - 1;
+      this.#strings.set(value, index);
+    }
+    return index;
+  }
+
+  /** A utm object as JSON, once per object (the emitter reuses the object of a query). */
+  utm(value: Utm | null): number {
+    if (value === null) return -1;
+    let index = this.#utms.get(value);
+    if (index === undefined) {
+      index = this.string(JSON.stringify(value));
+      this.#utms.set(value, index);
+    }
+    return index;
+  }
+}
+
+/** Whether `event` has the types of a v1 event, so that {@link packBatch} can pack it. */
+function packable(event: ClickEvent): boolean {
+  const { ipPrefix, referer, utm } = event;
+  return (
+    event.v === 1 &&
+    typeof event.id === 'string' &&
+    typeof event.code === 'string' &&
+    typeof event.ts === 'number' &&
+    typeof event.visitorId === 'string' &&
+    typeof event.ua === 'string' &&
+    typeof event.method === 'string' &&
+    (ipPrefix === null || typeof ipPrefix === 'string') &&
+    (referer === null || typeof referer === 'string') &&
+    typeof utm === 'object'
+  );
+}
 
 /**
  * Packs `batch`, or returns `undefined` when some event is not a well-formed v1 event
@@ -29,83 +85,161 @@ const STRING_FIELDS = 8;
  */
 export function packBatch(batch: readonly ClickEvent[]): PackedBatch | undefined {
   const count = batch.length;
-  const lengths = new Int32Array(count * STRING_FIELDS);
+  const refs = new Int32Array(count * REFS);
   const ts = new Float64Array(count);
-  let text = '';
+  const ids: string[] = new Array(count);
+  const table = new ValueTable();
   let k = 0;
   for (let i = 0; i < count; i++) {
     const event = batch[i]!;
-    const { id, code, visitorId, ua, method, ipPrefix, referer, utm } = event;
-    if (
-      event.v !== 1 ||
-      typeof id !== 'string' ||
-      typeof code !== 'string' ||
-      typeof event.ts !== 'number' ||
-      typeof visitorId !== 'string' ||
-      typeof ua !== 'string' ||
-      typeof method !== 'string' ||
-      (ipPrefix !== null && typeof ipPrefix !== 'string') ||
-      (referer !== null && typeof referer !== 'string') ||
-      typeof utm !== 'object'
-    ) {
-      return undefined;
-    }
+    if (!packable(event)) return undefined;
     ts[i] = event.ts;
-    lengths[k++] = id.length;
-    lengths[k++] = code.length;
-    lengths[k++] = visitorId.length;
-    lengths[k++] = ua.length;
-    lengths[k++] = method.length;
-    text += id + code + visitorId + ua + method;
-    lengths[k++] = ipPrefix === null ? -1 : ipPrefix.length;
-    if (ipPrefix !== null) text += ipPrefix;
-    lengths[k++] = referer === null ? -1 : referer.length;
-    if (referer !== null) text += referer;
-    if (utm === null) {
-      lengths[k++] = -1;
-    } else {
-      const json = JSON.stringify(utm);
-      lengths[k++] = json.length;
-      text += json;
-    }
+    ids[i] = event.id;
+    refs[k++] = event.id.length;
+    refs[k++] = table.string(event.code);
+    refs[k++] = table.string(event.visitorId);
+    refs[k++] = table.string(event.ua);
+    refs[k++] = table.string(event.method);
+    refs[k++] = table.string(event.ipPrefix);
+    refs[k++] = table.string(event.referer);
+    refs[k++] = table.utm(event.utm);
   }
-  return { text, lengths, ts };
+  const { values } = table;
+  const tableLengths = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) tableLengths[i] = values[i]!.length;
+  return { table: values.join(''), tableLengths, ids: ids.join(''), refs, ts };
 }
 
-/** The events of a {@link PackedBatch}, as {@link packBatch} was given them. */
+/** The buffers of `packed` that `postMessage` can transfer rather than copy. */
+export function transferables(packed: PackedBatch): ArrayBuffer[] {
+  return [packed.tableLengths.buffer, packed.refs.buffer, packed.ts.buffer];
+}
+
+/** Marks a table value that failed the check of the field it was used as. */
+const INVALID: unique symbol = Symbol('invalid');
+
+/**
+ * The table of a batch being unpacked: each value, and per field what the value is once
+ * checked as that field (`utm` parsed), computed at its first use.
+ */
+class UnpackedTable {
+  readonly #texts: string[];
+  /** Per field of {@link FIELDS}, by table index: the checked value, once known. */
+  readonly #checked: unknown[][] = FIELDS.map(() => []);
+
+  constructor(text: string, lengths: Int32Array) {
+    this.#texts = new Array(lengths.length);
+    let at = 0;
+    for (let i = 0; i < lengths.length; i++) {
+      this.#texts[i] = text.slice(at, at + lengths[i]!);
+      at += lengths[i]!;
+    }
+  }
+
+  /** The value at `index` as given (utm as parsed JSON); `null` for -1. */
+  raw(field: Field, index: number): unknown {
+    if (index < 0) return null;
+    const text = this.#texts[index]!;
+    return field === 'utm' ? JSON.parse(text) : text;
+  }
+
+  /** The value at `index` checked as field number `f` of {@link FIELDS}, or {@link INVALID}. */
+  checked(f: number, index: number): unknown {
+    const field = FIELDS[f]!;
+    if (index < 0 || index >= this.#texts.length) return NULLABLE.has(field) ? null : INVALID;
+    const checked = this.#checked[f]!;
+    let value = checked[index];
+    if (value === undefined) {
+      try {
+        value = V1_FIELDS[field](this.raw(field, index));
+      } catch {
+        value = INVALID;
+      }
+      checked[index] = value;
+    }
+    return value;
+  }
+}
+
+/**
+ * The events of a {@link PackedBatch}, as {@link packBatch} was given them. Every field is
+ * checked as `decodeClickEvent` checks it (each distinct value once); an event whose fields
+ * all pass comes as a checked event that the worker's decoding passes through, any other
+ * as a plain object for the worker to dead-letter with the reason.
+ */
 export function unpackBatch(packed: PackedBatch): ClickEvent[] {
-  const { text, lengths, ts } = packed;
+  const { ids, refs, ts } = packed;
+  const table = new UnpackedTable(packed.table, packed.tableLengths);
   const events: ClickEvent[] = new Array(ts.length);
   let at = 0;
-  let k = 0;
-  const next = (): string | null => {
-    const length = lengths[k++]!;
-    if (length < 0) return null;
-    const value = text.slice(at, at + length);
-    at += length;
-    return value;
-  };
-  for (let i = 0; i < ts.length; i++) {
-    const id = next()!;
-    const code = next()!;
-    const visitorId = next()!;
-    const ua = next()!;
-    const method = next() as ClickEvent['method'];
-    const ipPrefix = next();
-    const referer = next();
-    const utm = next();
-    events[i] = {
-      v: 1,
+  for (let i = 0, k = 0; i < ts.length; i++, k += REFS) {
+    const id = ids.slice(at, at + refs[k]!);
+    at += refs[k]!;
+    const code = table.checked(0, refs[k + 1]!);
+    const visitorId = table.checked(1, refs[k + 2]!);
+    const ua = table.checked(2, refs[k + 3]!);
+    const method = table.checked(3, refs[k + 4]!);
+    const ipPrefix = table.checked(4, refs[k + 5]!);
+    const referer = table.checked(5, refs[k + 6]!);
+    const utm = table.checked(6, refs[k + 7]!);
+    const time = ts[i]!;
+    if (
+      code === INVALID ||
+      visitorId === INVALID ||
+      ua === INVALID ||
+      method === INVALID ||
+      ipPrefix === INVALID ||
+      referer === INVALID ||
+      utm === INVALID ||
+      !passes(V1_FIELDS.id, id) ||
+      !passes(V1_FIELDS.ts, time)
+    ) {
+      events[i] = uncheckedEvent(table, refs, k, id, time);
+      continue;
+    }
+    events[i] = new CheckedClickEvent({
       id,
-      code,
-      ts: ts[i]!,
-      visitorId,
-      ipPrefix,
-      ua,
-      referer,
-      method,
-      utm: utm === null ? null : (JSON.parse(utm) as Utm),
-    };
+      code: code as string,
+      ts: time,
+      visitorId: visitorId as string,
+      ipPrefix: ipPrefix as string | null,
+      ua: ua as string,
+      referer: referer as string | null,
+      method: method as ClickEvent['method'],
+      utm: utm as Utm | null,
+    });
   }
   return events;
+}
+
+/** Whether `value` passes `check` (one of {@link V1_FIELDS}). */
+function passes(check: (value: unknown) => unknown, value: unknown): boolean {
+  try {
+    check(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The event at `k` of `refs` as it was packed, unchecked. */
+function uncheckedEvent(
+  table: UnpackedTable,
+  refs: Int32Array,
+  k: number,
+  id: string,
+  ts: number,
+): ClickEvent {
+  return {
+    v: 1,
+    id,
+    code: table.raw('code', refs[k + 1]!),
+    ts,
+    visitorId: table.raw('visitorId', refs[k + 2]!),
+    ipPrefix: table.raw('ipPrefix', refs[k + 5]!),
+    ua: table.raw('ua', refs[k + 3]!),
+    referer: table.raw('referer', refs[k + 6]!),
+    method: table.raw('method', refs[k + 4]!),
+    utm: table.raw('utm', refs[k + 7]!),
+  } as ClickEvent;
 }

@@ -277,27 +277,29 @@ export class ClickWorker {
 
   /**
    * One write of the events of `deliveries` that are new (not in an earlier delivery of
-   * this write, nor written recently), then their dead letters; the ids are remembered
-   * once both succeeded.
+   * this write, nor written recently), then their dead letters. Their ids are remembered as
+   * they are taken (one lookup each) and forgotten again when the write fails, so that the
+   * redelivery is written.
    */
   async #writeTogether(deliveries: Delivery[]): Promise<void> {
+    // Without a dedupe window, duplicates are still skipped within the write.
+    const seen = this.#written ?? new RecentIds(Number.POSITIVE_INFINITY);
     const fresh: EnrichedClick[] = [];
     const dead: DeadLetter[] = [];
-    const ids = new Set<string>();
     for (const delivery of deliveries) {
       const before = fresh.length;
-      for (const click of delivery.clicks) {
-        if (ids.has(click.id) || this.#written?.has(click.id)) continue;
-        ids.add(click.id);
-        fresh.push(click);
-      }
+      for (const click of delivery.clicks) if (seen.add(click.id)) fresh.push(click);
       delivery.written = fresh.length - before;
       delivery.duplicates = delivery.clicks.length - delivery.written;
       for (const entry of delivery.dead) dead.push(entry);
     }
-    if (fresh.length > 0) await this.#writeSinks(fresh);
-    if (dead.length > 0) await this.#deadLetter(dead);
-    for (const id of ids) this.#written?.add(id);
+    try {
+      if (fresh.length > 0) await this.#writeSinks(fresh);
+      if (dead.length > 0) await this.#deadLetter(dead);
+    } catch (error) {
+      for (const click of fresh) seen.delete(click.id);
+      throw error;
+    }
   }
 
   async #writeSinks(clicks: EnrichedClick[]): Promise<void> {

@@ -8,6 +8,7 @@ export class RecentIds {
   #current = new Set<string>();
   #previous = new Set<string>();
 
+  /** @param window - ids remembered at least; `Infinity` remembers every id. */
   constructor(window: number) {
     this.#window = window;
   }
@@ -17,12 +18,23 @@ export class RecentIds {
     return this.#current.has(id) || this.#previous.has(id);
   }
 
-  /** Remembers `id`; the older generation is forgotten once the newer one is full. */
-  add(id: string): void {
+  /**
+   * Remembers `id` unless it is remembered already, and says whether it was new; the older
+   * generation is forgotten once the newer one is full.
+   */
+  add(id: string): boolean {
+    if (this.#current.has(id) || this.#previous.has(id)) return false;
     if (this.#current.size >= this.#window) {
       this.#previous = this.#current;
       this.#current = new Set();
     }
     this.#current.add(id);
+    return true;
+  }
+
+  /** Forgets `id` (to take back an {@link RecentIds.add} whose write failed). */
+  delete(id: string): void {
+    this.#current.delete(id);
+    this.#previous.delete(id);
   }
 }
