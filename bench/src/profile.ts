@@ -1,10 +1,13 @@
 /**
  * `pnpm --filter @linkpulse/bench run profile <subject> [seconds]`: runs one server under the
- * redirect load with `--cpu-prof`, writes the profile to `results/<subject>.cpuprofile`
- * (open it in Chrome DevTools or speedscope for a flame graph) and prints the functions
- * with the most self time.
+ * redirect load with `--cpu-prof`, writes one profile per thread to
+ * `results/<subject>.cpuprofile` (the request thread) and
+ * `results/<subject>.thread-<n>.cpuprofile` (threads it started, such as the analytics
+ * thread; open them in Chrome DevTools or speedscope for a flame graph) and prints, for each,
+ * the functions with the most self time.
  */
-import { readFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad } from './load/run-load.js';
 import { BENCH_DIR, prepareEntries } from './proc.js';
@@ -21,6 +24,10 @@ if (!(subject in SUBJECTS)) {
 }
 await prepareEntries();
 const dir = join(BENCH_DIR, 'results');
+// Every thread writes its own profile; Node's default names (`CPU.<date>.<time>.<pid>.<tid>.
+// <seq>.cpuprofile`) keep them apart, where one fixed `--cpu-prof-name` made them overwrite
+// each other.
+const rawDir = mkdtempSync(join(tmpdir(), 'linkpulse-profile-'));
 const server = await startServer(
   subject,
   {
@@ -28,7 +35,7 @@ const server = await startServer(
     transport: (process.env.TRANSPORT ?? 'healthy') as TransportMode,
   },
   subject,
-  ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${subject}.cpuprofile.tmp`],
+  ['--cpu-prof', `--cpu-prof-dir=${rawDir}`],
 );
 const result = await runLoad({
   url: server.url,
@@ -38,21 +45,32 @@ const result = await runLoad({
 });
 await server.stop();
 console.log(`${subject}: ${Math.round(result.rps)} req/s under the profiler`);
-const path = join(dir, `${subject}.cpuprofile`);
-renameSync(join(dir, `${subject}.cpuprofile.tmp`), path);
-const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
-console.log('self time (share of all samples):');
-for (const [share, name] of selfTimes(profile).slice(0, 40)) {
-  console.log(`${(share * 100).toFixed(1).padStart(5)} %  ${name}`);
-}
+/** The thread id in a default profile name. */
+const threadOf = (file: string): number => Number(file.split('.').at(-3));
+const files = readdirSync(rawDir)
+  .filter((file) => file.endsWith('.cpuprofile'))
+  .sort((a, b) => threadOf(a) - threadOf(b));
 // LinkPulse's stages, by the functions that run them (share of the non-idle, non-GC time).
 const STAGES: Record<string, string> = {
   '#pump': 'emitter flush (build events, send)',
   '#handle': 'worker batch (decode, dedupe, enrich, sinks)',
   redirect: 'redirect handler (resolve, record the click)',
 };
-console.log('inclusive time of the LinkPulse stages (share of busy time):');
-for (const [name, share] of inclusiveShares(profile, Object.keys(STAGES))) {
-  console.log(`${(share * 100).toFixed(1).padStart(5)} %  ${STAGES[name]}`);
+for (const [index, file] of files.entries()) {
+  const name = index === 0 ? subject : `${subject}.thread-${index}`;
+  const path = join(dir, `${name}.cpuprofile`);
+  renameSync(join(rawDir, file), path);
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  console.log(
+    `\n${index === 0 ? 'request thread' : `thread ${index}`}: self time (share of all samples):`,
+  );
+  for (const [share, frame] of selfTimes(profile).slice(0, 40)) {
+    console.log(`${(share * 100).toFixed(1).padStart(5)} %  ${frame}`);
+  }
+  console.log('inclusive time of the LinkPulse stages (share of busy time):');
+  for (const [stage, share] of inclusiveShares(profile, Object.keys(STAGES))) {
+    console.log(`${(share * 100).toFixed(1).padStart(5)} %  ${STAGES[stage]}`);
+  }
+  console.log(`profile: ${path}`);
 }
-console.log(`profile: ${path}`);
+rmSync(rawDir, { recursive: true, force: true });
