@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from '../../../tools/services/test-services.js';
 import {
   clickCounts,
+  clickEvents,
   HUMAN_UA,
   SLOW_BROKER,
   testKafka,
@@ -41,7 +42,11 @@ describe.skipIf(!brokers || !redisUrl)('Kafka pipeline end to end', () => {
 
   /** A transport with a client of its own, as on a separate node. */
   const nodeTransport = (
-    options: { topic?: string; partitionsConsumedConcurrently?: number } = {},
+    options: {
+      topic?: string;
+      partitionsConsumedConcurrently?: number;
+      eventsPerMessage?: number;
+    } = {},
   ) => {
     const transport = testTransport(testKafka(brokers!), { topic, deadLetterTopic, ...options });
     transports.push(transport);
@@ -165,5 +170,57 @@ describe.skipIf(!brokers || !redisUrl)('Kafka pipeline end to end', () => {
     const original = await clickCounts(sink, codes);
     expect(await clickCounts(fresh, codes)).toEqual(original);
     expect(Object.values(original).reduce((a, b) => a + b, 0)).toBe(2 * CLICKS_PER_EMITTER + 100);
+  }, 60_000);
+
+  it('clicks packed into messages (eventsPerMessage) are counted exactly next to single ones; a broken packed value is dead-lettered whole, a bad event alone', async () => {
+    const codes = ['pk0', 'pk1', 'pk2'];
+    const emit = (emitter: ClickEmitter, count: number) => {
+      for (let i = 0; i < count; i++) {
+        emitter.emit({
+          code: codes[i % codes.length]!,
+          ip: `198.51.9.${i % 250}`,
+          userAgent: HUMAN_UA,
+        });
+      }
+    };
+    const packing = new ClickEmitter({
+      transport: nodeTransport({ eventsPerMessage: 40 }),
+      secret: 'pipeline-test',
+    });
+    const single = new ClickEmitter({ transport: nodeTransport(), secret: 'pipeline-test' });
+    const good = JSON.stringify({ ...clickEvents('pk0', 1)[0], id: '01J0000000000000000000PACK' });
+    const poison = ['[{"v":1,"id":"broken', `[${good},{"v":1,"id":"bad"}]`];
+    const kafka = testKafka(brokers!);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    try {
+      emit(packing, 1_000);
+      emit(single, 200);
+      await producer.send({ topic, messages: poison.map((value) => ({ value })) });
+      emit(packing, 1_000);
+      await Promise.all([packing.close(SLOW_BROKER), single.close(SLOW_BROKER)]);
+    } finally {
+      await producer.disconnect();
+    }
+
+    // The good event of the half-bad packed value counts too.
+    const expected = 2_201;
+    await waitFor(
+      'the packed clicks counted',
+      async () => (await totalClicks(sink, codes)) >= expected,
+    );
+    await sleep(500);
+    expect(await totalClicks(sink, codes)).toBe(expected);
+
+    const letters: string[] = [];
+    await nodeTransport({ topic: deadLetterTopic }).replay({
+      from: 'earliest',
+      handler: async ({ records }) => {
+        letters.push(...records.map(String));
+      },
+    });
+    expect(letters).toContain(poison[0]);
+    expect(letters).toContain('{"v":1,"id":"bad"}');
+    expect(letters.some((letter) => letter.includes('PACK'))).toBe(false);
   }, 60_000);
 });

@@ -7,6 +7,7 @@ import type {
   KafkaIncomingMessage,
 } from './client.js';
 import { type KafkaFlavor, runConfig } from './client-config.js';
+import { clickRecords } from './messages.js';
 
 /**
  * Told when the client reports that the consumer crashed; `restart` says whether the
@@ -28,7 +29,7 @@ export interface BatchRunOptions {
   accept?: (message: KafkaIncomingMessage) => boolean;
   /** Where to start reading, per partition, instead of the group's committed offsets. */
   seeks?: ReadonlyArray<{ partition: number; offset: string }>;
-  /** Told after a batch was handled and its offsets resolved. */
+  /** Told after a batch was handled and its offsets resolved, with its record count. */
   onHandled?: (partition: number, lastOffset: string, records: number) => void;
   /** Told about crashes the client reports (clients without instrumentation events report none). */
   onCrash: CrashListener;
@@ -84,9 +85,9 @@ export async function runBatches(options: BatchRunOptions): Promise<BatchRun> {
     const failure = failures.get(batch.partition);
     const redeliveries = failure?.offset === first ? failure.count : 0;
     const messages = accept ? batch.messages.filter(accept) : batch.messages;
+    const records = clickRecords(messages);
     try {
-      if (messages.length > 0) {
-        const records = messages.map((message) => message.value);
+      if (records.length > 0) {
         await whileHeartbeating(payload, () => handler({ records, redeliveries }));
       }
     } catch {
@@ -98,7 +99,7 @@ export async function runBatches(options: BatchRunOptions): Promise<BatchRun> {
     const last = batch.lastOffset();
     payload.resolveOffset(last);
     await payload.commitOffsetsIfNecessary();
-    onHandled?.(batch.partition, last, messages.length);
+    onHandled?.(batch.partition, last, records.length);
   };
 
   // Before run(): kafkajs reports a failed first join as a crash, and run() still resolves.

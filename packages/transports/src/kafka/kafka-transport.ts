@@ -72,6 +72,16 @@ export interface KafkaTransportOptions {
    * to the partitions a worker owns.
    */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Clicks per Kafka message (default 1). At 1, each click is a message keyed by its short
+   * code (a link's clicks stay in order in one partition). Above 1, a send packs up to this
+   * many clicks into each message, a JSON array, without key: far fewer messages for the
+   * client and broker to handle (the throughput setting), spread over the partitions by the
+   * client's partitioner, so a link's clicks may land in different partitions. Consumers of
+   * this version read both formats; workers of earlier versions dead-letter packed
+   * messages, so upgrade every worker before the producers set this.
+   */
+  eventsPerMessage?: number;
   /** Pause of a partition whose batch handler failed, and wait before a dead consumer is replaced. */
   retryBackoff?: RetryBackoff;
   /**
@@ -82,8 +92,9 @@ export interface KafkaTransportOptions {
 }
 
 /**
- * Clicks over Kafka. Producer: one `send` per emitter batch, keyed by short code (per-link
- * order), JSON values, `acks: -1`, optional compression. Consumer: a consumer group read
+ * Clicks over Kafka. Producer: one `send` per emitter batch, JSON values, one click per
+ * message keyed by short code (per-link order), or `eventsPerMessage` clicks packed per
+ * message; `acks: -1`, optional compression. Consumer: a consumer group read
  * with `eachBatch`, `partitionsConsumedConcurrently` partitions at a time (default one);
  * each batch's offsets are resolved and committed only after its handler resolved; a
  * failing handler pauses its partition and gets the batch again after a backoff; a consumer
@@ -119,6 +130,7 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
   readonly #consumerSettings: KafkaConsumerSettings;
   readonly #fromBeginning: boolean;
   readonly #partitionsConsumedConcurrently: number;
+  readonly #eventsPerMessage: number;
   readonly #retryBackoff: Required<RetryBackoff>;
   readonly #onConsumerError: KafkaConsumerErrorListener | undefined;
   #producer: Promise<KafkaProducerClient> | null = null;
@@ -133,13 +145,11 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
     this.#producerSettings = options.producer ?? {};
     this.#consumerSettings = options.consumer ?? {};
     this.#fromBeginning = options.fromBeginning ?? true;
-    this.#partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? 1;
-    if (
-      !Number.isInteger(this.#partitionsConsumedConcurrently) ||
-      this.#partitionsConsumedConcurrently < 1
-    ) {
-      throw new RangeError('partitionsConsumedConcurrently must be a positive integer');
-    }
+    this.#partitionsConsumedConcurrently = positiveInteger(
+      'partitionsConsumedConcurrently',
+      options.partitionsConsumedConcurrently ?? 1,
+    );
+    this.#eventsPerMessage = positiveInteger('eventsPerMessage', options.eventsPerMessage ?? 1);
     this.#retryBackoff = resolveBackoff(options.retryBackoff);
     this.#onConsumerError = options.onConsumerError;
   }
@@ -147,7 +157,7 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
   /** Sends one batch in one request; resolves once every partition leader acknowledged it. */
   async send(batch: readonly ClickEvent[]): Promise<void> {
     if (batch.length === 0) return;
-    await this.#produce(this.#topic, clickMessages(batch));
+    await this.#produce(this.#topic, clickMessages(batch, this.#eventsPerMessage));
   }
 
   /** Writes rejected records to the dead-letter topic, with the reason in a header. */
@@ -278,4 +288,10 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
       },
     });
   }
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a positive integer`);
+  return value;
 }

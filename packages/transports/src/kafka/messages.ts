@@ -1,25 +1,89 @@
 import type { ClickEvent, DeadLetter } from '@linkpulse/core';
-import type { KafkaOutgoingMessage } from './client.js';
+import type { KafkaIncomingMessage, KafkaOutgoingMessage } from './client.js';
 
 /** Header of a dead-lettered message that says why the worker rejected it. */
 export const DEAD_LETTER_REASON_HEADER = 'linkpulse-dead-letter-reason';
 
 /**
- * One message per click: keyed by short code (a link's clicks share a partition, so they
- * stay in order), JSON value, and the click's own time as the message timestamp (so that a
- * replay from a timestamp means "clicks since").
+ * Most characters of JSON in one packed message (a packed message closes before an event
+ * would take it past this). At most 3 bytes per character in UTF-8, so a packed value stays
+ * below 768 KiB, under the 1 MiB `message.max.bytes` of a default broker.
  */
-export function clickMessages(batch: readonly ClickEvent[]): KafkaOutgoingMessage[] {
-  return batch.map((event) => ({
-    key: event.code,
-    value: JSON.stringify(event),
-    timestamp: String(event.ts),
-  }));
+export const MAX_PACKED_CHARS = 256 * 1024;
+
+/** `[`: a packed value is a JSON array; a single event's value is a JSON object. */
+const OPEN_BRACKET = 0x5b;
+
+/**
+ * The messages of one emitter batch. With `eventsPerMessage` 1, one message per click,
+ * keyed by short code (a link's clicks share a partition, so they stay in order), its
+ * `ClickEvent` JSON as value. Above 1, clicks are packed: each value is a JSON array of up
+ * to `eventsPerMessage` events (and about {@link MAX_PACKED_CHARS} of text), without key, so
+ * the client's partitioner spreads the messages over the partitions. The message timestamp
+ * is the time of its latest click, so a replay from a time reads every click since.
+ */
+export function clickMessages(
+  batch: readonly ClickEvent[],
+  eventsPerMessage: number,
+): KafkaOutgoingMessage[] {
+  if (eventsPerMessage === 1) {
+    return batch.map((event) => ({
+      key: event.code,
+      value: JSON.stringify(event),
+      timestamp: String(event.ts),
+    }));
+  }
+  const messages: KafkaOutgoingMessage[] = [];
+  let values: string[] = [];
+  let chars = 0;
+  let latest = 0;
+  const close = () => {
+    messages.push({ value: `[${values.join(',')}]`, timestamp: String(latest) });
+    values = [];
+    chars = 0;
+    latest = 0;
+  };
+  for (const event of batch) {
+    const value = JSON.stringify(event);
+    if (values.length > 0 && chars + value.length > MAX_PACKED_CHARS) close();
+    values.push(value);
+    chars += value.length + 1;
+    latest = Math.max(latest, event.ts);
+    if (values.length === eventsPerMessage) close();
+  }
+  if (values.length > 0) close();
+  return messages;
+}
+
+/**
+ * The records of consumed messages, as the worker decodes them: a packed value (a JSON
+ * array) gives one parsed object per event, so each is validated and dead-lettered on its
+ * own; a value that starts like an array but is not one as a whole stays as it came (the
+ * worker dead-letters its bytes); single-event values are handed over as they are.
+ */
+export function clickRecords(messages: readonly KafkaIncomingMessage[]): unknown[] {
+  const records: unknown[] = [];
+  for (const { value } of messages) {
+    const events = value?.[0] === OPEN_BRACKET ? packedEvents(value) : undefined;
+    if (events === undefined) records.push(value);
+    else for (const event of events) records.push(event);
+  }
+  return records;
+}
+
+/** The elements of a packed value, or `undefined` when it is not a JSON array. */
+function packedEvents(value: Buffer): unknown[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(value.toString('utf8'));
+    return Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * One message per dead letter: the record's bytes as they came off the wire (objects from
- * other transports as JSON), the reason in a header.
+ * other transports, or events of a packed value, as JSON), the reason in a header.
  */
 export function deadLetterMessages(entries: readonly DeadLetter[]): KafkaOutgoingMessage[] {
   return entries.map(({ record, reason }) => ({
