@@ -27,12 +27,16 @@ export interface InProcessAnalyticsOptions {
   sinks?: ClickSink[];
   /** Stats source; default the first sink when it is also a {@link StatsReader}. */
   stats?: StatsReader;
-  /** Tuning of the embedded worker (retries, concurrency, dead letters, enrichment). */
+  /**
+   * Tuning of the embedded worker (retries, concurrency, dead letters, enrichment).
+   * `dedupeWindow` defaults to 0 here: the memory transport delivers a batch again only
+   * when its write failed, and the worker forgets the ids of a failed write anyway.
+   */
   worker?: Omit<ClickWorkerOptions, 'consumer' | 'sinks'>;
   /**
    * Told after every batch the worker finished with: how many records it held and whether
    * it was acknowledged (a failed one is delivered again). For publishing progress, e.g.
-   * the worker's counters; must not throw.
+   * the worker's counters; what it throws is ignored.
    */
   onBatch?: (records: number, acknowledged: boolean) => void;
 }
@@ -58,7 +62,11 @@ function observed(
           await handler(batch);
           acknowledged = true;
         } finally {
-          onBatch(batch.records.length, acknowledged);
+          try {
+            onBatch(batch.records.length, acknowledged);
+          } catch {
+            // A throwing callback must not turn a written batch into a redelivered one.
+          }
         }
       }, consumeOptions),
   };
@@ -80,6 +88,7 @@ export async function createInProcessAnalytics(
   const stats = options.stats ?? sinks.find(isStatsReader);
   const transport = new MemoryTransport();
   const worker = new ClickWorker({
+    dedupeWindow: 0,
     ...options.worker,
     consumer: observed(transport, options.onBatch),
     sinks,

@@ -37,4 +37,33 @@ describe('createInProcessAnalytics', () => {
       [2, true],
     ]);
   });
+
+  it('acknowledges a written batch even when onBatch throws', async () => {
+    let calls = 0;
+    const analytics = await createInProcessAnalytics({
+      onBatch: () => {
+        calls++;
+        throw new Error('progress lost');
+      },
+    });
+    await analytics.producer.send([EVENT]);
+    await analytics.transport.drain();
+    await analytics.close();
+    expect(calls).toBe(1);
+    expect(analytics.worker.counters()).toMatchObject({ batches: 1, failedBatches: 0 });
+  });
+
+  it('remembers no written ids unless its worker is given a dedupe window', async () => {
+    for (const [worker, written] of [
+      [{}, 2],
+      [{ dedupeWindow: 10 }, 1],
+    ] as const) {
+      const analytics = await createInProcessAnalytics({ worker });
+      await analytics.producer.send([EVENT]);
+      await analytics.transport.drain();
+      await analytics.producer.send([EVENT]);
+      await analytics.close();
+      expect(analytics.worker.counters()).toMatchObject({ events: 2, written });
+    }
+  });
 });

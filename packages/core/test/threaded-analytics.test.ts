@@ -146,6 +146,30 @@ describe('createThreadedAnalytics', () => {
     );
   });
 
+  it('does not post a batch again when it is sent again after the thread accepted it', async () => {
+    const file = tempFile();
+    const analytics = await startThread({ file });
+    const batch: ClickEvent[] = [1, 2].map((i) => ({
+      v: 1,
+      id: `01J000000000000000000000${i}A`,
+      code: 'thread',
+      ts: 1_718_000_000_000,
+      visitorId: 'visitor-1',
+      ipPrefix: null,
+      ua: UA,
+      referer: null,
+      method: 'GET',
+      utm: null,
+    }));
+    await analytics.producer.send(batch);
+    // As the emitter does when its send timed out but the thread accepted it meanwhile.
+    await analytics.producer.send(batch);
+    await analytics.producer.send([...batch]);
+    await expect.poll(() => analytics.counters().backlog).toBe(0);
+    expect(analytics.counters().accepted).toBe(4);
+    expect(analytics.worker.counters().events).toBe(4);
+  });
+
   it('hands events that are not well-formed to the worker as they are', async () => {
     const file = tempFile();
     const errors: AnalyticsThreadErrorContext[] = [];

@@ -1,6 +1,6 @@
 import { LinkPulseError } from '../errors.js';
 import type { ClickEvent, ClickInput, Utm } from './click-event.js';
-import { memoize } from './memo.js';
+import { interner, memoize } from './memo.js';
 import type { UlidFactory } from './ulid.js';
 import { parseUtm } from './utm.js';
 import { ipPrefix, type VisitorHasher } from './visitor.js';
@@ -18,6 +18,10 @@ const utmOf = memoize((query: string): Utm | null => {
   const utm = parseUtm(query);
   return utm === null ? null : Object.freeze(utm);
 }, MEMO_ENTRIES);
+// User agents and referers repeat too, but each request brings them as new strings: events
+// carry one string per distinct value instead, which the visitor-id cache and the packing
+// of batches for an analytics thread then look up without hashing it again.
+const sharedHeader = interner(MEMO_ENTRIES);
 
 /**
  * Builds the {@link ClickEvent} v1 of one click; the emitter calls it at flush, never in
@@ -41,7 +45,10 @@ export function toClickEvent(
   if (typeof code !== 'string' || code === '' || !Number.isFinite(ts)) {
     throw new LinkPulseError('invalid_body', 'a click needs a code and a finite timestamp');
   }
-  const ua = typeof input.userAgent === 'string' ? input.userAgent.slice(0, MAX_HEADER_LENGTH) : '';
+  const ua =
+    typeof input.userAgent === 'string' && input.userAgent !== ''
+      ? sharedHeader(input.userAgent.slice(0, MAX_HEADER_LENGTH))
+      : '';
   const address = typeof ip === 'string' ? ip : '';
   return {
     v: 1,
@@ -52,7 +59,9 @@ export function toClickEvent(
     ipPrefix: prefixOf(address),
     ua,
     referer:
-      typeof referer === 'string' && referer !== '' ? referer.slice(0, MAX_HEADER_LENGTH) : null,
+      typeof referer === 'string' && referer !== ''
+        ? sharedHeader(referer.slice(0, MAX_HEADER_LENGTH))
+        : null,
     method: input.method === 'HEAD' ? 'HEAD' : 'GET',
     utm:
       typeof input.query === 'string' && input.query.includes('utm_') ? utmOf(input.query) : null,

@@ -31,10 +31,14 @@ export function createUlid(): UlidFactory {
   const digits = new Uint8Array(RANDOM_CHARS);
   // The id without its last character; rebuilt only when more than the last digit changes.
   let head = '';
+  // Character codes of `head`, which is made of them at once: built by `+=`, it would be a
+  // chain of string pieces that every id shares and that joining ids walks again each time.
+  const headCodes = new Array<number>(TIME_CHARS + LAST).fill(0);
 
   function setHead(): void {
-    head = timePart;
-    for (let i = 0; i < LAST; i++) head += ALPHABET[digits[i]!];
+    for (let i = 0; i < TIME_CHARS; i++) headCodes[i] = timePart.charCodeAt(i);
+    for (let i = 0; i < LAST; i++) headCodes[TIME_CHARS + i] = ALPHABET.charCodeAt(digits[i]!);
+    head = String.fromCharCode(...headCodes);
   }
 
   function randomize(time: number): void {

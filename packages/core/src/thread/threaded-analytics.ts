@@ -99,10 +99,11 @@ const TYPESCRIPT = /\.[cm]?ts$/;
  * A send resolves once the thread has accepted the batch; while the thread holds
  * `maxBacklog` events its worker has not finished with, sends wait, so a thread that falls
  * behind pushes back on the emitter (beyond the emitter's `sendTimeoutMs` a waiting send
- * counts as failed and is retried; the same batch is not posted twice). Batches cross
- * packed: each distinct field value once in a table, events as indexes into it, the ids
- * apart; the thread checks each distinct value once (as `decodeClickEvent` would) and its
- * worker skips decoding the events that passed.
+ * counts as failed and is retried; the same batch is not posted twice, whether the retry
+ * comes while it waits or after the thread accepted it, so the thread's worker needs no
+ * dedupe window). Batches cross packed: each distinct field value once in a table, events
+ * as indexes into it, the ids apart; the thread checks each distinct value once (as
+ * `decodeClickEvent` would) and its worker skips decoding the events that passed.
  *
  * `close()` (after the emitter has drained, as the shortener does it) lets the thread
  * drain its transport for at most `timeoutMs`, stop its worker, close its sinks and exit;
@@ -192,6 +193,8 @@ class ThreadLink {
   readonly #posted = new Map<number, PendingSend>();
   /** Every pending send by its batch, so that a retried batch is not posted twice. */
   readonly #byBatch = new Map<readonly ClickEvent[], PendingSend>();
+  /** Batches the thread accepted, so that a retry after a timeout is not posted again. */
+  readonly #acceptedBatches = new WeakSet<readonly ClickEvent[]>();
   #seq = 0;
   /** Events ever posted, and events the thread's worker has finished with. */
   #postedEvents = 0;
@@ -274,6 +277,7 @@ class ThreadLink {
   send(batch: readonly ClickEvent[]): Promise<void> {
     const pending = this.#byBatch.get(batch);
     if (pending !== undefined) return pending.promise;
+    if (this.#acceptedBatches.has(batch)) return Promise.resolve();
     if (this.#state !== 'running') {
       this.#rejected += batch.length;
       return Promise.reject(this.#unavailable());
@@ -343,6 +347,7 @@ class ThreadLink {
   #settle(send: PendingSend, error?: Error): void {
     this.#byBatch.delete(send.batch);
     if (error === undefined) {
+      this.#acceptedBatches.add(send.batch);
       this.#accepted += send.batch.length;
       send.resolve();
     } else {

@@ -68,7 +68,10 @@ export interface ClickWorkerOptions {
   writeLingerMs?: number;
   /**
    * Ids of recently written events remembered to skip redelivered ones (at least this many,
-   * at most twice); 0 turns it off. Default 100,000.
+   * at most twice); 0 turns it off, and duplicates are then skipped only within a write.
+   * Default 100,000. It pays off with a transport that can deliver a batch again after it
+   * was written (Redis, Kafka); `createInProcessAnalytics` turns it off, as its memory
+   * transport redelivers only batches whose write failed, whose ids the worker forgets anyway.
    */
   dedupeWindow?: number;
   /** Told about every failed attempt and dropped record (all are counted as well). */
@@ -143,6 +146,18 @@ async function settleBounded<T>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return errors;
+}
+
+/** Whether the ids of the clicks of `deliveries`, in order, are strictly increasing. */
+function idsIncrease(deliveries: readonly Delivery[]): boolean {
+  let previous = '';
+  for (const delivery of deliveries) {
+    for (const click of delivery.clicks) {
+      if (!(click.id > previous)) return false;
+      previous = click.id;
+    }
+  }
+  return true;
 }
 
 /**
@@ -282,13 +297,16 @@ export class ClickWorker {
    * redelivery is written.
    */
   async #writeTogether(deliveries: Delivery[]): Promise<void> {
-    // Without a dedupe window, duplicates are still skipped within the write.
-    const seen = this.#written ?? new RecentIds(Number.POSITIVE_INFINITY);
+    // Without a dedupe window, duplicates are still skipped within the write; ids in
+    // increasing order (as one emitter mints them) cannot repeat, so need no set.
+    const seen =
+      this.#written ??
+      (idsIncrease(deliveries) ? undefined : new RecentIds(Number.POSITIVE_INFINITY));
     const fresh: EnrichedClick[] = [];
     const dead: DeadLetter[] = [];
     for (const delivery of deliveries) {
       const before = fresh.length;
-      for (const click of delivery.clicks) if (seen.add(click.id)) fresh.push(click);
+      for (const click of delivery.clicks) if (seen?.add(click.id) ?? true) fresh.push(click);
       delivery.written = fresh.length - before;
       delivery.duplicates = delivery.clicks.length - delivery.written;
       for (const entry of delivery.dead) dead.push(entry);
@@ -297,7 +315,7 @@ export class ClickWorker {
       if (fresh.length > 0) await this.#writeSinks(fresh);
       if (dead.length > 0) await this.#deadLetter(dead);
     } catch (error) {
-      for (const click of fresh) seen.delete(click.id);
+      if (seen !== undefined) for (const click of fresh) seen.delete(click.id);
       throw error;
     }
   }

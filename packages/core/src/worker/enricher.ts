@@ -1,7 +1,7 @@
 import { isbot } from 'isbot';
-import { LRUCache } from 'lru-cache';
 import UAParser from 'ua-parser-js';
 import type { ClickEvent, DeviceType, EnrichedClick } from '../clicks/click-event.js';
+import { memoize } from '../clicks/memo.js';
 import type { GeoLookup } from './geo.js';
 
 /** Options of {@link Enricher}. */
@@ -10,7 +10,7 @@ export interface EnricherOptions {
   geo?: GeoLookup;
   /**
    * Distinct user agents whose parse result is kept (parsing is the hot cost), and
-   * distinct referers whose host is kept; default 5,000 of each.
+   * distinct referers whose host is kept; default 5,000 of each. A full cache is emptied.
    */
   cacheSize?: number;
 }
@@ -64,24 +64,21 @@ function refererHost(referer: string): string | null {
  */
 export class Enricher {
   readonly #geo: GeoLookup | undefined;
-  readonly #agents: LRUCache<string, ParsedAgent>;
-  /** Referer → host, `''` for none (lru-cache cannot hold `null`). */
-  readonly #hosts: LRUCache<string, string>;
+  readonly #agent: (ua: string) => ParsedAgent;
+  // Parsing a URL costs several times a cache lookup, and most referers are a handful of
+  // origins (browsers send only the origin across sites by default).
+  readonly #host: (referer: string) => string | null;
 
   constructor(options: EnricherOptions = {}) {
     this.#geo = options.geo;
     const max = Math.max(1, options.cacheSize ?? 5_000);
-    this.#agents = new LRUCache({ max });
-    this.#hosts = new LRUCache({ max });
+    this.#agent = memoize(parseAgent, max);
+    this.#host = memoize(refererHost, max);
   }
 
   /** Enriches one event; never throws for any valid {@link ClickEvent}. */
   enrich(event: ClickEvent): EnrichedClick {
-    let agent = this.#agents.get(event.ua);
-    if (agent === undefined) {
-      agent = parseAgent(event.ua);
-      this.#agents.set(event.ua, agent);
-    }
+    const agent = this.#agent(event.ua);
     const bot = agent.bot || event.method === 'HEAD';
     // Fields listed one by one: `{ ...event, more }` is an order of magnitude slower in V8
     // and this runs once per click.
@@ -101,20 +98,8 @@ export class Enricher {
       os: agent.os,
       bot,
       country: this.#country(event.ipPrefix),
-      refererHost: this.#refererHost(event.referer),
+      refererHost: event.referer ? this.#host(event.referer) : null,
     };
-  }
-
-  // Parsing a URL costs several times a cache lookup, and most referers are a handful of
-  // origins (browsers send only the origin across sites by default).
-  #refererHost(referer: string | null): string | null {
-    if (!referer) return null;
-    let host = this.#hosts.get(referer);
-    if (host === undefined) {
-      host = refererHost(referer) ?? '';
-      this.#hosts.set(referer, host);
-    }
-    return host === '' ? null : host;
   }
 
   #country(ipPrefix: string | null): string | null {
