@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { finished } from 'node:stream/promises';
 import { ClickHouseError, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { isLinkPulseError, type StatsQuery } from '@linkpulse/core';
 import { makeClick } from '@linkpulse/core/testing';
@@ -7,6 +8,8 @@ import {
   ClickHouseSinkError,
   isTransientError,
   migrate,
+  type RawClickRow,
+  toRawRow,
 } from '@linkpulse/sinks/clickhouse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testBackend } from './clickhouse-backend.js';
@@ -116,6 +119,40 @@ describe(`ClickHouseSink safety (${backend.kind})`, () => {
     expect(Number(raw!.n)).toBe(1 + 2 * INJECTIONS.length);
   });
 
+  it('stores quotes, backslashes, tabs, newlines and any Unicode in raw rows unchanged', async () => {
+    const texts = [
+      'say "hi" and \'bye\'',
+      'back\\slash \\n \\t \\" \\u0041',
+      'tab\there\nnew line\r\nCRLF',
+      '["looks", "like", "json"]',
+      'control \u0000 \u0001 \u001f \u007f',
+      'é ü ß 中文 русский العربية',
+      'emoji 🎉👍🏽 and \u2028 \u2029',
+    ];
+    const clicks = texts.map((text, i) =>
+      makeClick({
+        id: `roundtrip-${i}`,
+        code: 'roundtrip',
+        ts: ts + i,
+        visitorId: text,
+        ua: text,
+        referer: text,
+        refererHost: text,
+        utm: { source: text, medium: text, campaign: text, term: text, content: text },
+      }),
+    );
+    await sink.write(clicks);
+    const rows = await (
+      await client.query({
+        query: `SELECT * EXCEPT ts, toString(ts) AS ts
+          FROM {db:Identifier}.clicks WHERE code = 'roundtrip' ORDER BY id`,
+        query_params: { db },
+        format: 'JSONEachRow',
+      })
+    ).json<RawClickRow>();
+    expect(rows).toEqual(clicks.map(toRawRow));
+  });
+
   it('rejects injection through intervals, dates, top and the database name', async () => {
     const bad: unknown[] = [
       { ...range, interval: "day'; DROP TABLE clicks; --" },
@@ -173,12 +210,12 @@ describe(`ClickHouseSink safety (${backend.kind})`, () => {
 
   it('retries an insert whose response was lost, and counts it once', async () => {
     const sinkClient = backend.client();
-    const insert = sinkClient.insert.bind(sinkClient);
+    const exec = sinkClient.exec.bind(sinkClient);
     const spy = vi
-      .spyOn(sinkClient, 'insert')
+      .spyOn(sinkClient, 'exec')
       // Attempt 1 lands, but the connection drops before the answer.
       .mockImplementationOnce(async (params) => {
-        await insert(params);
+        await finished((await exec(params)).stream.resume());
         throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
       })
       // Attempt 2 is refused by a busy server without writing anything.
@@ -221,10 +258,10 @@ describe(`ClickHouseSink safety (${backend.kind})`, () => {
     await q(`INSERT INTO \`${db}\`.chaos_flag VALUES (1)`);
     try {
       const sinkClient = backend.client();
-      const insert = sinkClient.insert.bind(sinkClient);
-      const spy = vi.spyOn(sinkClient, 'insert').mockImplementationOnce(async (params) => {
+      const exec = sinkClient.exec.bind(sinkClient);
+      const spy = vi.spyOn(sinkClient, 'exec').mockImplementationOnce(async (params) => {
         try {
-          return await insert(params);
+          return await exec(params);
         } finally {
           await q(`TRUNCATE TABLE \`${db}\`.chaos_flag`);
         }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EnrichedClick } from '@linkpulse/core';
 
-/** One row of the raw `clicks` table as sent in `JSONEachRow`; `null`s become `''`. */
+/** One row of the raw `clicks` table, by column name; `null`s become `''`. */
 export interface RawClickRow {
   id: string;
   code: string;
@@ -68,6 +68,42 @@ export function toRawRow(click: EnrichedClick): RawClickRow {
     utm_term: utm.term ?? '',
     utm_content: utm.content ?? '',
   };
+}
+
+/** The columns of the raw `clicks` table, in the order {@link rawRowsText} sends them. */
+export const RAW_COLUMNS: readonly (keyof RawClickRow)[] = [
+  'id',
+  'code',
+  'ts',
+  'visitor_id',
+  'ip_prefix',
+  'ua',
+  'referer',
+  'referer_host',
+  'method',
+  'device',
+  'browser',
+  'os',
+  'country',
+  'bot',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+];
+
+/**
+ * The raw rows of `clicks` as the body of an `INSERT … (RAW_COLUMNS) FORMAT
+ * JSONCompactEachRow`: one JSON array of values per line. Cheaper to build and for
+ * ClickHouse to parse than `JSONEachRow`, whose every row repeats the column names.
+ */
+export function rawRowsText(clicks: readonly EnrichedClick[]): string {
+  const lines = clicks.map((click) => {
+    const row = toRawRow(click);
+    return JSON.stringify(RAW_COLUMNS.map((column) => row[column]));
+  });
+  return lines.join('\n');
 }
 
 /** The clicks of `batch` with ids not seen before in it, in batch order. */
