@@ -87,8 +87,12 @@ export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineRes
   const transport = new KafkaTransport({
     kafka: kafkaClient(spec),
     producer: { createPartitioner: Partitioners.DefaultPartitioner },
-    // The transport README's recommended consumer settings: full batches of about 1 MiB.
-    consumer: { minBytes: 256 * 1024, maxWaitTimeInMs: 1_000 },
+    // The raw kafkajs baseline's fetch wait. The README's light-load advice (minBytes
+    // 256 KiB, maxWaitTimeInMs about 1 s) left the worker idle here: librdkafka's mock
+    // broker answers a fetch that found no data only when the whole wait has run out, even
+    // if data arrives meanwhile (rdkafka_mock_handlers.c), where a real broker answers as
+    // soon as minBytes arrived.
+    consumer: { maxWaitTimeInMs: 100 },
     partitionsConsumedConcurrently: PARTITIONS,
     eventsPerMessage: EVENTS_PER_MESSAGE,
   });
