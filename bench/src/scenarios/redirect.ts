@@ -90,7 +90,7 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
           .map((round, i) => (round.rps / base.rounds[i]!.rps).toFixed(3))
           .join(
             ', ',
-          )}; request thread busy ${(value.utilisation * 100).toFixed(0)} % vs ${(base.utilisation * 100).toFixed(0)} %${limited.length === 0 ? '' : ` (request thread of ${limited.join(' and ')} below ${SATURATED * 100} % busy: the load generator's core, which also runs any analytics thread, limited it; see req per CPU-second)`}`,
+          )}; request thread busy ${(value.utilisation * 100).toFixed(0)} % vs ${(base.utilisation * 100).toFixed(0)} %${limited.length === 0 ? '' : ` (request thread of ${limited.join(' and ')} below ${SATURATED * 100} % busy: the load generator's core, which also runs any analytics thread, was the limit; see req per CPU-second)`}`,
       });
       // Throughput per CPU-second of the server: what the ratio is at full saturation.
       collector.add({
