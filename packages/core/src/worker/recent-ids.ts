@@ -23,7 +23,7 @@ export class RecentIds {
    * generation is forgotten once the newer one is full.
    */
   add(id: string): boolean {
-    if (this.#current.has(id) || this.#previous.has(id)) return false;
+    if (this.has(id)) return false;
     if (this.#current.size >= this.#window) {
       this.#previous = this.#current;
       this.#current = new Set();
