@@ -86,8 +86,18 @@ export interface WorkerConfig extends CommonConfig {
   kafkaMaxWaitMs: number;
   /** `KAFKA_MAX_BYTES_PER_PARTITION`, default 1 MiB: bounds a batch (≈ 3,000 clicks). */
   kafkaMaxBytesPerPartition: number;
+  /**
+   * `KAFKA_PARTITIONS_CONCURRENTLY`, default 1: partitions a worker handles at once; set it
+   * to the partitions a worker owns, so that their batches can share one sink write.
+   */
+  kafkaPartitionsConcurrently: number;
   /** `WORKER_DEDUPE_WINDOW`, default 100,000 event ids remembered per pipeline. */
   dedupeWindow: number;
+  /**
+   * `WORKER_WRITE_LINGER_MS`, default 0: how long a sink write waits for the batches of
+   * other partitions to join it (about 50 with `KAFKA_PARTITIONS_CONCURRENTLY` above 1).
+   */
+  writeLingerMs: number;
 }
 
 const SINKS: readonly SinkName[] = ['redis', 'clickhouse'];
@@ -191,6 +201,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     kafkaMaxBytesPerPartition: integer(env, 'KAFKA_MAX_BYTES_PER_PARTITION', 1_048_576, {
       min: 1_024,
     }),
+    kafkaPartitionsConcurrently: integer(env, 'KAFKA_PARTITIONS_CONCURRENTLY', 1, { min: 1 }),
     dedupeWindow: integer(env, 'WORKER_DEDUPE_WINDOW', 100_000),
+    writeLingerMs: integer(env, 'WORKER_WRITE_LINGER_MS', 0),
   };
 }

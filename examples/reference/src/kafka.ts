@@ -36,13 +36,15 @@ const EVENTS_PER_MESSAGE = 500;
 
 /**
  * The click transport: emitter batches packed {@link EVENTS_PER_MESSAGE} clicks per message
- * and spread by kafkajs' default partitioner, consumer groups with the given settings, dead
- * letters to `<topic>.dlq`.
+ * and spread by kafkajs' default partitioner, consumer groups with the given settings
+ * handling `partitionsConsumedConcurrently` partitions at once (default 1), dead letters to
+ * `<topic>.dlq`.
  */
 export function createTransport(
   kafka: Kafka,
   topic: string,
   consumer: KafkaConsumerSettings = {},
+  partitionsConsumedConcurrently = 1,
 ): KafkaTransport {
   return new KafkaTransport({
     kafka,
@@ -50,6 +52,7 @@ export function createTransport(
     deadLetterTopic: `${topic}.dlq`,
     producer: { createPartitioner: Partitioners.DefaultPartitioner },
     consumer,
+    partitionsConsumedConcurrently,
     eventsPerMessage: EVENTS_PER_MESSAGE,
   });
 }

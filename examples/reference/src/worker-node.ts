@@ -85,13 +85,18 @@ export async function createWorkerNode(config: WorkerConfig): Promise<FastifyIns
     clientId: config.nodeName,
     logger: app.log,
   });
-  const transport = createTransport(kafka, config.kafkaTopic, {
-    sessionTimeout: config.kafkaSessionTimeoutMs,
-    heartbeatInterval: config.kafkaHeartbeatMs,
-    minBytes: config.kafkaMinBytes,
-    maxWaitTimeInMs: config.kafkaMaxWaitMs,
-    maxBytesPerPartition: config.kafkaMaxBytesPerPartition,
-  });
+  const transport = createTransport(
+    kafka,
+    config.kafkaTopic,
+    {
+      sessionTimeout: config.kafkaSessionTimeoutMs,
+      heartbeatInterval: config.kafkaHeartbeatMs,
+      minBytes: config.kafkaMinBytes,
+      maxWaitTimeInMs: config.kafkaMaxWaitMs,
+      maxBytesPerPartition: config.kafkaMaxBytesPerPartition,
+    },
+    config.kafkaPartitionsConcurrently,
+  );
   const groups = config.pipelines.map(({ group }) => group);
   const lag = createLagReader(kafka, config.kafkaTopic, groups);
   probes.kafka = () => lag.probe();
@@ -109,6 +114,7 @@ export async function createWorkerNode(config: WorkerConfig): Promise<FastifyIns
         sinks: names.map((name) => sinks.get(name)!),
         group,
         dedupeWindow: config.dedupeWindow,
+        writeLingerMs: config.writeLingerMs,
         onError: (error, context) =>
           app.log.warn({ err: error, group, ...context }, 'click worker problem'),
       }),

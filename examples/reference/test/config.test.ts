@@ -55,6 +55,22 @@ describe('worker configuration', () => {
       { group: 'linkpulse-workers', sinks: ['redis', 'clickhouse'] },
     ]);
     expect(config.port).toBe(9100);
+    expect(config.kafkaPartitionsConcurrently).toBe(1);
+    expect(config.writeLingerMs).toBe(0);
+  });
+
+  it('reads the throughput settings and rejects a concurrency below 1', () => {
+    const env = { ...WORKER_ENV, CLICKHOUSE_URL: 'http://ch:8123' };
+    const config = loadWorkerConfig({
+      ...env,
+      KAFKA_PARTITIONS_CONCURRENTLY: '6',
+      WORKER_WRITE_LINGER_MS: '50',
+    });
+    expect(config.kafkaPartitionsConcurrently).toBe(6);
+    expect(config.writeLingerMs).toBe(50);
+    expect(() => loadWorkerConfig({ ...env, KAFKA_PARTITIONS_CONCURRENTLY: '0' })).toThrow(
+      /KAFKA_PARTITIONS_CONCURRENTLY/,
+    );
   });
 
   it('parses pipelines: groups with their sinks', () => {
