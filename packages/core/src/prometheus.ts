@@ -343,6 +343,10 @@ export function createPipelineMetrics(options: HistogramOptions = {}): PipelineM
             throw error;
           }
         }, consumeOptions),
+      // The worker's early write needs the bound of the consumer it wraps.
+      ...(consumer.concurrentBatches === undefined
+        ? {}
+        : { concurrentBatches: consumer.concurrentBatches }),
     }),
     sink(sink, name) {
       writeErrors.inc({ sink: name }, 0);

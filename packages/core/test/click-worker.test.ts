@@ -59,13 +59,14 @@ class ScriptedSink implements ClickSink {
  * transport that consumes several partitions at once does. `deliver` settles when the
  * worker would have the batch acknowledged (or redelivered).
  */
-async function handFed(options: Omit<ClickWorkerOptions, 'consumer'>) {
+async function handFed(options: Omit<ClickWorkerOptions, 'consumer'>, concurrentBatches?: number) {
   let handler: BatchHandler | undefined;
   const consumer: ClickConsumer = {
     async consume(batchHandler) {
       handler = batchHandler;
       return { stop: async () => {} };
     },
+    ...(concurrentBatches === undefined ? {} : { concurrentBatches }),
   };
   const worker = new ClickWorker({ retry: { attempts: 1 }, ...options, consumer });
   await worker.start();
@@ -361,6 +362,20 @@ describe('ClickWorker', () => {
     expect(gated.writes).toEqual([8, 8, 4]);
     expect((await gated.inner.stats('w', DAY)).total).toBe(12);
     expect(worker.counters()).toMatchObject({ batches: 3, failedBatches: 2, written: 12 });
+  });
+
+  it("writes at once, without lingering, when it holds as many batches as the consumer's concurrentBatches", async () => {
+    const gated = gatedSink();
+    const { worker, deliver } = await handFed({ sinks: [gated.sink], writeLingerMs: 60_000 }, 2);
+    const all = events(6);
+    const first = deliver(all.slice(0, 2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(gated.writes).toEqual([]); // one batch: lingers for the other
+    const second = deliver(all.slice(2, 6));
+    await expect.poll(() => gated.writes).toEqual([6]);
+    gated.open();
+    await Promise.all([first, second]);
+    expect(worker.counters()).toMatchObject({ batches: 2, written: 6 });
   });
 
   it('stop() waits for the batch in hand', async () => {

@@ -163,6 +163,14 @@ describe('createPipelineMetrics', () => {
     ).toBe(1);
     expect(new Set(written).size).toBe(2);
   });
+
+  it("keeps the wrapped consumer's concurrentBatches, which the worker's early write needs", () => {
+    const metrics = createPipelineMetrics({ registry: new Registry() });
+    const transport = new MemoryTransport();
+    const bounded = { consume: transport.consume.bind(transport), concurrentBatches: 4 };
+    expect(metrics.consumer(bounded).concurrentBatches).toBe(4);
+    expect(metrics.consumer(transport).concurrentBatches).toBeUndefined();
+  });
 });
 
 describe('registerConsumerLag', () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WriteCoalescer } from '../src/worker/write-coalescer.js';
 
 /** A coalescer whose flushes are recorded and held until `release()`d, one by one. */
-function heldCoalescer(maxUnits: number, lingerMs = 0) {
+function heldCoalescer(maxUnits: number, lingerMs = 0, readyItems?: number) {
   const flushes: string[][] = [];
   const releases: Array<(error?: Error) => void> = [];
   const coalescer = new WriteCoalescer<string>(
@@ -12,7 +12,7 @@ function heldCoalescer(maxUnits: number, lingerMs = 0) {
         releases.push((error) => (error ? reject(error) : resolve()));
       });
     },
-    { maxUnits, lingerMs },
+    { maxUnits, lingerMs, ...(readyItems === undefined ? {} : { readyItems }) },
   );
   /** Settles the oldest unsettled flush. */
   const release = (error?: Error) => releases.shift()!(error);
@@ -106,6 +106,23 @@ describe('WriteCoalescer', () => {
       ['a', 'b'],
       ['c', 'd'],
     ]);
+  });
+
+  it('starts without lingering once readyItems wait, and lingers for fewer', async () => {
+    vi.useFakeTimers();
+    const { coalescer, flushes, release } = heldCoalescer(100, 1_000, 3);
+    coalescer.add('a', 1);
+    coalescer.add('b', 1);
+    expect(flushes).toEqual([]);
+    coalescer.add('c', 1);
+    expect(flushes).toEqual([['a', 'b', 'c']]);
+    coalescer.add('d', 1);
+    coalescer.add('e', 1);
+    release();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(flushes).toHaveLength(1); // two waiting: the linger runs
+    await vi.advanceTimersByTimeAsync(1);
+    expect(flushes.at(-1)).toEqual(['d', 'e']);
   });
 
   it('rejects every item of a failed flush and goes on with the next', async () => {

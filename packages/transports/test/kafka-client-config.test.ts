@@ -122,7 +122,8 @@ describe('KafkaTransport options', () => {
       );
     }
     expect(
-      () => new KafkaTransport({ kafka: client, partitionsConsumedConcurrently: 4 }),
-    ).not.toThrow();
+      new KafkaTransport({ kafka: client, partitionsConsumedConcurrently: 4 }).concurrentBatches,
+    ).toBe(4);
+    expect(new KafkaTransport({ kafka: client }).concurrentBatches).toBe(1);
   });
 });

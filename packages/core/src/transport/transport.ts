@@ -45,6 +45,12 @@ export interface ClickConsumer {
    * rejects (or whose consumer dies) is delivered again.
    */
   consume(handler: BatchHandler, options: ConsumeOptions): Promise<Subscription>;
+  /**
+   * Most batches the consumer hands to the handler at the same time (before any of them was
+   * handled), when it has such a bound: a worker holding that many has all it can get
+   * before its next write, so it writes them without waiting for more.
+   */
+  readonly concurrentBatches?: number;
 }
 
 /** A record the worker could not use, with the reason. */

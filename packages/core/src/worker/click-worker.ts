@@ -61,9 +61,12 @@ export interface ClickWorkerOptions {
   /**
    * Milliseconds a write waits for more batches: it starts this long after the first
    * waiting batch arrived or the previous write ended, whichever is later, or at once when
-   * `maxWriteEvents` are waiting. Default 0: on the event loop's next turn, with every batch
-   * handed over until then. With a Kafka transport consuming several partitions at once,
-   * about 50 lets the partitions fetched right after a write join the next one.
+   * `maxWriteEvents` are waiting, or as many batches as the consumer hands out at once (its
+   * `concurrentBatches`, such as the Kafka transport's `partitionsConsumedConcurrently`):
+   * no other batch can come before a write then. Default 0: on the event loop's next turn,
+   * with every batch handed over until then. With a Kafka transport consuming several
+   * partitions at once, about 50 lets the partitions fetched right after a write join the
+   * next one.
    */
   writeLingerMs?: number;
   /**
@@ -203,9 +206,11 @@ export class ClickWorker {
     if (!(lingerMs >= 0) || !Number.isFinite(lingerMs)) {
       throw new RangeError('writeLingerMs must be a non-negative number');
     }
+    const { concurrentBatches } = options.consumer;
     this.#writes = new WriteCoalescer((deliveries) => this.#writeTogether(deliveries), {
       maxUnits,
       lingerMs,
+      ...(concurrentBatches === undefined ? {} : { readyItems: concurrentBatches }),
     });
   }
 

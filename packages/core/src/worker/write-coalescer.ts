@@ -4,6 +4,8 @@ export interface CoalescerLimits {
   maxUnits: number;
   /** Milliseconds the first item waits for others when no flush runs (0: the next turn). */
   lingerMs: number;
+  /** Waiting items that start a flush at once, without lingering (no more can come). */
+  readyItems?: number;
 }
 
 interface Pending<T> {
@@ -17,9 +19,9 @@ interface Pending<T> {
  * Merges items handed in at about the same time into one flush, one flush at a time (a
  * group commit). A flush starts `lingerMs` after the first waiting item arrived or the
  * previous flush ended, whichever is later (0: on the event loop's next turn, so that
- * items handed in together go together), or at once when `maxUnits` are waiting. Items
- * that arrive while a flush runs wait for the next one. Each item's promise settles with
- * the flush that took it.
+ * items handed in together go together), or at once when `maxUnits` or `readyItems` items
+ * are waiting. Items that arrive while a flush runs wait for the next one. Each item's
+ * promise settles with the flush that took it.
  */
 export class WriteCoalescer<T> {
   readonly #flush: (items: T[]) => Promise<void>;
@@ -43,10 +45,11 @@ export class WriteCoalescer<T> {
     });
   }
 
-  /** Starts a flush when `maxUnits` are waiting, else makes sure one is scheduled. */
+  /** Starts a flush when `maxUnits` or `readyItems` are waiting, else makes sure one is scheduled. */
   #next(): void {
     if (this.#flushing || this.#pending.length === 0) return;
-    if (this.#pendingUnits >= this.#limits.maxUnits) this.#start();
+    const { maxUnits, readyItems = Number.POSITIVE_INFINITY } = this.#limits;
+    if (this.#pendingUnits >= maxUnits || this.#pending.length >= readyItems) this.#start();
     else this.#timer ??= this.#schedule();
   }
 

@@ -154,6 +154,11 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
     this.#onConsumerError = options.onConsumerError;
   }
 
+  /** Batches handed to a `consume` handler at the same time: `partitionsConsumedConcurrently`. */
+  get concurrentBatches(): number {
+    return this.#partitionsConsumedConcurrently;
+  }
+
   /** Sends one batch in one request; resolves once every partition leader acknowledged it. */
   async send(batch: readonly ClickEvent[]): Promise<void> {
     if (batch.length === 0) return;
