@@ -8,7 +8,7 @@ import {
   VisitorHasher,
 } from '@linkpulse/core';
 import { ClickHouseSink, migrate, toRawRow } from '@linkpulse/sinks/clickhouse';
-import { KafkaTransport } from '@linkpulse/transports/kafka';
+import { KafkaTransport, noDelaySocketFactory } from '@linkpulse/transports/kafka';
 import { createChdbConnection } from 'chdb/connection';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { BENCH_SECRET, benchClick } from '../traffic/clicks.js';
@@ -47,12 +47,17 @@ function chdbClient(path: string): ClickHouseClient {
   });
 }
 
+/**
+ * The kafkajs client of the pipeline and of the raw kafkajs baseline alike, with Nagle's
+ * algorithm off (the transport README's throughput setting).
+ */
 function kafkaClient(spec: PipelineSpec): Kafka {
   if (!spec.brokers) throw new Error('the Kafka pipelines need brokers');
   return new Kafka({
     clientId: 'linkpulse-bench',
     brokers: spec.brokers.split(','),
     logLevel: logLevel.NOTHING,
+    socketFactory: noDelaySocketFactory,
   });
 }
 

@@ -1,6 +1,10 @@
 /** The Kafka client, transport and consumer-lag reader of app nodes and workers. */
 import type { PartitionLag } from '@linkpulse/core/prometheus';
-import { type KafkaConsumerSettings, KafkaTransport } from '@linkpulse/transports/kafka';
+import {
+  type KafkaConsumerSettings,
+  KafkaTransport,
+  noDelaySocketFactory,
+} from '@linkpulse/transports/kafka';
 import type { FastifyBaseLogger } from 'fastify';
 import { type Admin, Kafka, logLevel, Partitioners } from 'kafkajs';
 
@@ -17,7 +21,10 @@ function logCreator(logger: FastifyBaseLogger) {
     };
 }
 
-/** A kafkajs client whose logs (warnings and worse) go to `logger`. */
+/**
+ * A kafkajs client whose logs (warnings and worse) go to `logger`, with Nagle's algorithm
+ * off on its connections (offset commits then do not wait for delayed ACKs).
+ */
 export function createKafka(options: {
   brokers: readonly string[];
   clientId: string;
@@ -28,6 +35,7 @@ export function createKafka(options: {
     brokers: [...options.brokers],
     logLevel: logLevel.WARN,
     logCreator: logCreator(options.logger),
+    socketFactory: noDelaySocketFactory,
   });
 }
 

@@ -21,3 +21,4 @@ export {
 } from './kafka-transport.js';
 export { DEAD_LETTER_REASON_HEADER } from './messages.js';
 export type { ReplayOptions, ReplayResult } from './replay.js';
+export { type KafkaSocketFactoryArgs, noDelaySocketFactory } from './socket.js';
