@@ -146,7 +146,8 @@ class UnpackedTable {
   /** The value at `index` checked as field number `f` of {@link FIELDS}, or {@link INVALID}. */
   checked(f: number, index: number): unknown {
     const field = FIELDS[f]!;
-    if (index < 0 || index >= this.#texts.length) return NULLABLE.has(field) ? null : INVALID;
+    if (index < 0) return NULLABLE.has(field) ? null : INVALID;
+    if (index >= this.#texts.length) return INVALID;
     const checked = this.#checked[f]!;
     let value = checked[index];
     if (value === undefined) {
