@@ -31,8 +31,11 @@ const EMITTER_CAPACITY = 4 * PRODUCE_BATCH;
  * transport README's throughput setting); the kafkajs baseline sends one message per click.
  */
 const EVENTS_PER_MESSAGE = 500;
-/** How long the worker waits for other partitions' batches to join a write. */
-const WRITE_LINGER_MS = 50;
+/**
+ * Batches the worker's consumer may hold unwritten while it keeps fetching (the transport's
+ * `fetchAhead`): four per partition, on the mock four sends' worth (20,000 clicks) in all.
+ */
+const FETCH_AHEAD = 4 * PARTITIONS;
 /** Rows per INSERT of the raw ClickHouse baseline. */
 const RAW_INSERT_ROWS = 2_000;
 const TIMEOUT_MS = 120_000;
@@ -81,8 +84,8 @@ function result(
  * The distributed pipeline in one process: emitter → Kafka transport → worker (consumer
  * group, enrichment) → ClickHouse sink on chDB, with the transport README's throughput
  * settings: emitter batches of {@link PRODUCE_BATCH} packed {@link EVENTS_PER_MESSAGE} clicks
- * per Kafka message, every partition consumed at once and
- * the partitions' batches merged into one sink write. Timed from the first emit until the
+ * per Kafka message, every partition consumed at once, fetching on during sink writes
+ * ({@link FETCH_AHEAD}) and the batches in hand merged into one sink write. Timed from the first emit until the
  * worker has written every event, after one warm-up batch went all the way through.
  */
 export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineResult> {
@@ -99,13 +102,14 @@ export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineRes
     // soon as minBytes arrived.
     consumer: { maxWaitTimeInMs: 100 },
     partitionsConsumedConcurrently: PARTITIONS,
+    fetchAhead: FETCH_AHEAD,
     eventsPerMessage: EVENTS_PER_MESSAGE,
   });
   const worker = new ClickWorker({
     consumer: transport,
     deadLetters: transport,
     sinks: [sink],
-    writeLingerMs: WRITE_LINGER_MS,
+    // No `writeLingerMs`: what arrived during one write goes into the next as soon as it ends.
   });
   await worker.start();
   const emitter = new ClickEmitter({

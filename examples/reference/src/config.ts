@@ -91,6 +91,11 @@ export interface WorkerConfig extends CommonConfig {
    * to the partitions a worker owns, so that their batches can share one sink write.
    */
   kafkaPartitionsConcurrently: number;
+  /**
+   * `KAFKA_FETCH_AHEAD`, default 0: batches a worker may fetch while earlier ones are still
+   * being written (0: fetching and writing take turns). Offsets are committed in order.
+   */
+  kafkaFetchAhead: number;
   /** `WORKER_DEDUPE_WINDOW`, default 100,000 event ids remembered per pipeline. */
   dedupeWindow: number;
   /**
@@ -202,6 +207,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       min: 1_024,
     }),
     kafkaPartitionsConcurrently: integer(env, 'KAFKA_PARTITIONS_CONCURRENTLY', 1, { min: 1 }),
+    kafkaFetchAhead: integer(env, 'KAFKA_FETCH_AHEAD', 0),
     dedupeWindow: integer(env, 'WORKER_DEDUPE_WINDOW', 100_000),
     writeLingerMs: integer(env, 'WORKER_WRITE_LINGER_MS', 0),
   };

@@ -3,6 +3,7 @@ import type { PartitionLag } from '@linkpulse/core/prometheus';
 import {
   type KafkaConsumerSettings,
   KafkaTransport,
+  type KafkaTransportOptions,
   noDelaySocketFactory,
 } from '@linkpulse/transports/kafka';
 import type { FastifyBaseLogger } from 'fastify';
@@ -42,17 +43,23 @@ export function createKafka(options: {
 /** Clicks per Kafka message: a fresh deployment has no workers older than packing. */
 const EVENTS_PER_MESSAGE = 500;
 
+/** The consumer's throughput settings of {@link createTransport} (the transport's defaults when left out). */
+export type ConsumerThroughput = Pick<
+  KafkaTransportOptions,
+  'partitionsConsumedConcurrently' | 'fetchAhead'
+>;
+
 /**
  * The click transport: emitter batches packed {@link EVENTS_PER_MESSAGE} clicks per message
  * and spread by kafkajs' default partitioner, consumer groups with the given settings
- * handling `partitionsConsumedConcurrently` partitions at once (default 1), dead letters to
+ * (`throughput`: partitions handled at once, batches fetched ahead), dead letters to
  * `<topic>.dlq`.
  */
 export function createTransport(
   kafka: Kafka,
   topic: string,
   consumer: KafkaConsumerSettings = {},
-  partitionsConsumedConcurrently = 1,
+  throughput: ConsumerThroughput = {},
 ): KafkaTransport {
   return new KafkaTransport({
     kafka,
@@ -60,7 +67,7 @@ export function createTransport(
     deadLetterTopic: `${topic}.dlq`,
     producer: { createPartitioner: Partitioners.DefaultPartitioner },
     consumer,
-    partitionsConsumedConcurrently,
+    ...throughput,
     eventsPerMessage: EVENTS_PER_MESSAGE,
   });
 }

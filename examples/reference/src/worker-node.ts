@@ -95,7 +95,10 @@ export async function createWorkerNode(config: WorkerConfig): Promise<FastifyIns
       maxWaitTimeInMs: config.kafkaMaxWaitMs,
       maxBytesPerPartition: config.kafkaMaxBytesPerPartition,
     },
-    config.kafkaPartitionsConcurrently,
+    {
+      partitionsConsumedConcurrently: config.kafkaPartitionsConcurrently,
+      fetchAhead: config.kafkaFetchAhead,
+    },
   );
   const groups = config.pipelines.map(({ group }) => group);
   const lag = createLagReader(kafka, config.kafkaTopic, groups);

@@ -56,6 +56,7 @@ describe('worker configuration', () => {
     ]);
     expect(config.port).toBe(9100);
     expect(config.kafkaPartitionsConcurrently).toBe(1);
+    expect(config.kafkaFetchAhead).toBe(0);
     expect(config.writeLingerMs).toBe(0);
   });
 
@@ -64,12 +65,17 @@ describe('worker configuration', () => {
     const config = loadWorkerConfig({
       ...env,
       KAFKA_PARTITIONS_CONCURRENTLY: '6',
+      KAFKA_FETCH_AHEAD: '12',
       WORKER_WRITE_LINGER_MS: '50',
     });
     expect(config.kafkaPartitionsConcurrently).toBe(6);
+    expect(config.kafkaFetchAhead).toBe(12);
     expect(config.writeLingerMs).toBe(50);
     expect(() => loadWorkerConfig({ ...env, KAFKA_PARTITIONS_CONCURRENTLY: '0' })).toThrow(
       /KAFKA_PARTITIONS_CONCURRENTLY/,
+    );
+    expect(() => loadWorkerConfig({ ...env, KAFKA_FETCH_AHEAD: '-1' })).toThrow(
+      /KAFKA_FETCH_AHEAD/,
     );
   });
 

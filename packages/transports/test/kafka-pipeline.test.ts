@@ -45,6 +45,7 @@ describe.skipIf(!brokers || !redisUrl)('Kafka pipeline end to end', () => {
     options: {
       topic?: string;
       partitionsConsumedConcurrently?: number;
+      fetchAhead?: number;
       eventsPerMessage?: number;
     } = {},
   ) => {
@@ -56,9 +57,13 @@ describe.skipIf(!brokers || !redisUrl)('Kafka pipeline end to end', () => {
   beforeAll(async () => {
     redis = new Redis(redisUrl!);
     sink = new RedisCounterSink({ redis, prefix: `lp:${randomUUID().slice(0, 8)}:` });
-    workers = [0, 1].map(() => {
-      // Both partitions a member owns at once, their batches merged into one write.
-      const transport = nodeTransport({ partitionsConsumedConcurrently: 2 });
+    workers = [0, 1].map((node) => {
+      // Both partitions a member owns at once, their batches merged into one write; the
+      // second member keeps fetching while it writes (the group mixes both ways).
+      const transport = nodeTransport({
+        partitionsConsumedConcurrently: 2,
+        ...(node === 1 ? { fetchAhead: 4 } : {}),
+      });
       return new ClickWorker({
         consumer: transport,
         deadLetters: transport,

@@ -142,6 +142,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         KAFKA_SESSION_TIMEOUT_MS: '6000',
         KAFKA_HEARTBEAT_MS: '1000',
         KAFKA_MAX_WAIT_MS: '100',
+        // Fetching goes on while a worker writes, so each write takes what came meanwhile.
+        KAFKA_FETCH_AHEAD: '8',
       };
       if (i === 1) {
         pipelines.push(`${CLICKHOUSE_GROUP}=clickhouse`);

@@ -72,14 +72,16 @@ export async function createConsumer(
 }
 
 /**
- * The `run` argument: manual resolution, offsets committed after each handled batch, up to
- * `partitionsConsumedConcurrently` partitions' batches handled at the same time.
+ * The `run` argument: manual resolution, up to `partitionsConsumedConcurrently` partitions'
+ * batches handled at the same time. With `autoCommit` the client commits resolved offsets
+ * after each batch; without (kafkajs only), the runner commits them itself.
  */
 export function runConfig(
   flavor: KafkaFlavor,
   eachBatch: KafkaRunConfig['eachBatch'],
   partitionsConsumedConcurrently: number,
+  autoCommit = true,
 ): KafkaRunConfig {
   const common = { eachBatchAutoResolve: false, partitionsConsumedConcurrently, eachBatch };
-  return flavor === 'kafkajs' ? { autoCommit: true, ...common } : common;
+  return flavor === 'kafkajs' ? { autoCommit, ...common } : common;
 }

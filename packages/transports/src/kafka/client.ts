@@ -60,10 +60,17 @@ export interface KafkaEachBatchPayload {
   isStale(): boolean;
 }
 
-/** A topic with some of its partitions, as `pause` / `resume` take them. */
+/** A topic with some of its partitions (all of them without `partitions`), as `pause` / `resume` take them. */
 export interface KafkaTopicPartitions {
   topic: string;
-  partitions: number[];
+  partitions?: number[];
+}
+
+/** An offset to commit: the next one the group reads from the partition. */
+export interface KafkaTopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: string;
 }
 
 /** What `consumer.run` takes (the transport always uses `eachBatch`). */
@@ -89,11 +96,14 @@ export interface KafkaConsumerClient {
   seek(position: { topic: string; partition: number; offset: string }): void;
   pause(topics: KafkaTopicPartitions[]): void;
   resume(topics: KafkaTopicPartitions[]): void;
+  /** Commits offsets of the group (with `fetchAhead`, where the transport commits itself). */
+  commitOffsets?(offsets: KafkaTopicPartitionOffset[]): Promise<void>;
   /**
-   * kafkajs' instrumentation event names; the transport watches `CRASH`. A client without
-   * them (@confluentinc/kafka-javascript restarts its consumers itself) is not watched.
+   * kafkajs' instrumentation event names; the transport watches `CRASH` (and `GROUP_JOIN`
+   * with `fetchAhead`). A client without them (@confluentinc/kafka-javascript restarts its
+   * consumers itself) is not watched.
    */
-  readonly events?: { readonly CRASH: string };
+  readonly events?: { readonly CRASH: string; readonly GROUP_JOIN?: string };
   /** Subscribes to an instrumentation event; returns the function that unsubscribes. */
   on?(event: string, listener: (event: KafkaConsumerCrashEvent) => void): () => void;
 }

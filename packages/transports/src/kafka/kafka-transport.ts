@@ -73,6 +73,19 @@ export interface KafkaTransportOptions {
    */
   partitionsConsumedConcurrently?: number;
   /**
+   * Keeps fetching while batches are being handled, with up to this many batches handed to
+   * the handler and not yet handled (across partitions). Default 0: a partition's next batch
+   * is fetched only once its handler resolved, so fetching and the worker's sink write take
+   * turns. Above 0 they overlap, and a `ClickWorker` merges what arrived during one write
+   * into the next (up to its `maxWriteEvents`): bigger writes, fewer of them. Offsets are
+   * still committed only up to the oldest batch of each partition not yet handled, so no
+   * click is skipped; a failing batch rewinds its partition, and the batches fetched ahead
+   * of it come again (workers and sinks drop the duplicates by event id). After a
+   * rebalance, batches still in hand are delivered again to the partition's new owner.
+   * kafkajs flavor only (the transport then commits offsets itself).
+   */
+  fetchAhead?: number;
+  /**
    * Clicks per Kafka message (default 1). At 1, each click is a message keyed by its short
    * code (a link's clicks stay in order in one partition). Above 1, a send packs up to this
    * many clicks into each message, a JSON array, without key: far fewer messages for the
@@ -131,6 +144,7 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
   readonly #fromBeginning: boolean;
   readonly #partitionsConsumedConcurrently: number;
   readonly #eventsPerMessage: number;
+  readonly #fetchAhead: number;
   readonly #retryBackoff: Required<RetryBackoff>;
   readonly #onConsumerError: KafkaConsumerErrorListener | undefined;
   #producer: Promise<KafkaProducerClient> | null = null;
@@ -150,13 +164,23 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
       options.partitionsConsumedConcurrently ?? 1,
     );
     this.#eventsPerMessage = positiveInteger('eventsPerMessage', options.eventsPerMessage ?? 1);
+    this.#fetchAhead = options.fetchAhead ?? 0;
+    if (!Number.isInteger(this.#fetchAhead) || this.#fetchAhead < 0) {
+      throw new RangeError('fetchAhead must be a non-negative integer');
+    }
+    if (this.#fetchAhead > 0 && this.#flavor !== 'kafkajs') {
+      throw new RangeError('fetchAhead needs the kafkajs flavor');
+    }
     this.#retryBackoff = resolveBackoff(options.retryBackoff);
     this.#onConsumerError = options.onConsumerError;
   }
 
-  /** Batches handed to a `consume` handler at the same time: `partitionsConsumedConcurrently`. */
+  /**
+   * Most batches a `consume` handler holds before any of them was handled: `fetchAhead`
+   * when set, else `partitionsConsumedConcurrently`.
+   */
   get concurrentBatches(): number {
-    return this.#partitionsConsumedConcurrently;
+    return this.#fetchAhead > 0 ? this.#fetchAhead : this.#partitionsConsumedConcurrently;
   }
 
   /** Sends one batch in one request; resolves once every partition leader acknowledged it. */
@@ -283,6 +307,7 @@ export class KafkaTransport implements Transport, DeadLetterQueue {
             topic: this.#topic,
             flavor: this.#flavor,
             partitionsConsumedConcurrently: this.#partitionsConsumedConcurrently,
+            fetchAhead: this.#fetchAhead,
             backoff: this.#retryBackoff,
             onCrash,
           });
