@@ -141,23 +141,35 @@ export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineRes
   return result(spec, written() - base, dropped, ms);
 }
 
-/** The JSON values the Kafka transport would send for `events` clicks. */
-function clickValues(events: number): Buffer[] {
+/**
+ * The Kafka message values for `events` clicks: each click's JSON, or with `perMessage`
+ * above 1, JSON arrays of that many clicks (as the transport packs them).
+ */
+function clickValues(events: number, perMessage: number): Buffer[] {
   const ulid = createUlid();
   const visitors = new VisitorHasher(BENCH_SECRET);
   const now = Date.now();
-  return Array.from({ length: events }, (_, i) =>
-    Buffer.from(JSON.stringify(toClickEvent(benchClick(i), now + (i >> 4), ulid, visitors))),
+  const json = Array.from({ length: events }, (_, i) =>
+    JSON.stringify(toClickEvent(benchClick(i), now + (i >> 4), ulid, visitors)),
   );
+  if (perMessage === 1) return json.map((value) => Buffer.from(value));
+  const values: Buffer[] = [];
+  for (let i = 0; i < json.length; i += perMessage) {
+    values.push(Buffer.from(`[${json.slice(i, i + perMessage).join(',')}]`));
+  }
+  return values;
 }
 
 /**
- * Baseline: kafkajs alone producing the same JSON values (batches of {@link PRODUCE_BATCH},
- * keyed, acks all) while a consumer group reads them with `eachBatch`, from the first send
- * until the last message was consumed. Values are built before the clock starts.
+ * Baseline: kafkajs alone producing the clicks' JSON (batches of {@link PRODUCE_BATCH}
+ * clicks, acks all) while a consumer group reads them with `eachBatch`, from the first send
+ * until the last click was consumed. One keyed message per click; `kafkajs-raw-packed`
+ * packs {@link EVENTS_PER_MESSAGE} clicks per message as the pipeline does. Values are built
+ * before the clock starts.
  */
 export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
-  const values = clickValues(spec.events);
+  const perMessage = spec.mode === 'kafkajs-raw-packed' ? EVENTS_PER_MESSAGE : 1;
+  const values = clickValues(spec.events, perMessage);
   const kafka = kafkaClient(spec);
   const topic = `${RAW_TOPIC}.${Date.now()}`;
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -171,7 +183,8 @@ export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
   let consumed = 0;
   await consumer.run({
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-      consumed += batch.messages.length;
+      // Every packed message holds perMessage clicks (spec.events is a multiple of it).
+      consumed += batch.messages.length * perMessage;
       resolveOffset(batch.lastOffset());
       await heartbeat();
     },
@@ -179,14 +192,21 @@ export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
   await waitFor(() => consumed > 0, TIMEOUT_MS, 'the warm-up message');
   consumed = 0;
   const started = performance.now();
+  const messagesPerSend = PRODUCE_BATCH / perMessage;
   for (let i = 0; i < values.length; ) {
-    const end = Math.min(values.length, i + PRODUCE_BATCH);
+    const end = Math.min(values.length, i + messagesPerSend);
     const messages = [];
-    for (; i < end; i++) messages.push({ key: String(i % 1_000), value: values[i]! });
+    for (; i < end; i++) {
+      messages.push(
+        perMessage === 1 ? { key: String(i % 1_000), value: values[i]! } : { value: values[i]! },
+      );
+    }
     await producer.send({ topic, acks: -1, messages });
-    while (i - consumed > 20_000) await new Promise((resolve) => setTimeout(resolve, 1));
+    while (i * perMessage - consumed > 20_000) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   }
-  await waitFor(() => consumed >= values.length, TIMEOUT_MS, 'the raw consumer');
+  await waitFor(() => consumed >= spec.events, TIMEOUT_MS, 'the raw consumer');
   const ms = performance.now() - started;
   await consumer.disconnect();
   await producer.disconnect();

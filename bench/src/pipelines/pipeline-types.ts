@@ -15,6 +15,7 @@ export type PipelineMode =
   | 'sqlite-raw'
   | 'kafka-clickhouse'
   | 'kafkajs-raw'
+  | 'kafkajs-raw-packed'
   | 'clickhouse-raw';
 
 /** What one probe measured. */

@@ -6,7 +6,12 @@ import type { ScenarioContext } from './context.js';
 
 const MIN_EVENTS_PER_SECOND = 100_000;
 const MIN_RATIO = 0.5;
-const MODES: readonly PipelineMode[] = ['kafka-clickhouse', 'kafkajs-raw', 'clickhouse-raw'];
+const MODES: readonly PipelineMode[] = [
+  'kafka-clickhouse',
+  'kafkajs-raw',
+  'kafkajs-raw-packed',
+  'clickhouse-raw',
+];
 
 function message(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
@@ -80,6 +85,7 @@ export async function kafkaScenario(context: ScenarioContext): Promise<void> {
   const rate = (mode: PipelineMode) => median(samples.get(mode)!.map((s) => s.eventsPerSecond));
   const pipeline = rate('kafka-clickhouse');
   const kafkajs = rate('kafkajs-raw');
+  const kafkajsPacked = rate('kafkajs-raw-packed');
   const clickhouse = rate('clickhouse-raw');
   const broker = external
     ? 'Kafka at KAFKA_BROKERS'
@@ -93,17 +99,32 @@ export async function kafkaScenario(context: ScenarioContext): Promise<void> {
     baselineValue: null,
     target: `>= ${MIN_EVENTS_PER_SECOND}`,
     met: pipeline >= MIN_EVENTS_PER_SECOND,
-    note: `${profile.kafkaEvents.toLocaleString('en-US')} events, median of ${rounds}; ${broker}; emitter, worker and chDB in one process on one core, as are the kafkajs baseline's producer and consumer; the pipeline packs 500 clicks per Kafka message (eventsPerMessage), the baseline sends one message per click`,
+    note: `${profile.kafkaEvents.toLocaleString('en-US')} events, median of ${rounds}; ${broker}; emitter, worker and chDB in one process on one core, as are the kafkajs baselines' producer and consumer`,
   });
+  // The target's baseline moves the same messages as the pipeline: its clicks packed 500 per
+  // message. Against one message per click (the format before packing, far more work for
+  // kafkajs) the ratio would flatter the pipeline; it is kept as a figure without target.
   collector.add({
     scenario: 'pipeline',
     subject: 'Kafka → ClickHouse',
     baseline: 'kafkajs produce+consume',
     metric: 'events/s',
     value: pipeline,
-    baselineValue: kafkajs,
+    baselineValue: kafkajsPacked,
     target: `>= ${MIN_RATIO}`,
-    met: pipeline / kafkajs >= MIN_RATIO,
+    met: pipeline / kafkajsPacked >= MIN_RATIO,
+    note: 'kafkajs alone producing and consuming the same messages as the pipeline: the clicks packed 500 per message',
+  });
+  collector.add({
+    scenario: 'pipeline',
+    subject: 'Kafka → ClickHouse',
+    baseline: 'kafkajs produce+consume, one message per click',
+    metric: 'events/s',
+    value: pipeline,
+    baselineValue: kafkajs,
+    target: null,
+    met: null,
+    note: 'each click its own keyed message, as the transport sends them with eventsPerMessage 1 (the baseline of earlier runs)',
   });
   collector.add({
     scenario: 'pipeline',

@@ -12,6 +12,7 @@ const RUNNERS: Record<PipelineSpec['mode'], (spec: PipelineSpec) => Promise<Pipe
   'sqlite-raw': rawSqlite,
   'kafka-clickhouse': kafkaToClickHouse,
   'kafkajs-raw': rawKafkajs,
+  'kafkajs-raw-packed': rawKafkajs,
   'clickhouse-raw': rawClickHouse,
 };
 process.stdout.write(`${JSON.stringify(await RUNNERS[spec.mode](spec))}\n`);
