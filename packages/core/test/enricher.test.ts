@@ -81,6 +81,24 @@ describe('Enricher', () => {
     ]);
   });
 
+  it('tells apart referers and user agents decoded as new strings, many of them alike', () => {
+    // Same length, differing in one character that the cache's fingerprint does not look
+    // at: more of them than one fingerprint bucket holds.
+    const letters = Array.from({ length: 24 }, (_, i) => String.fromCharCode(97 + i));
+    const referers = letters.map((c) => `https://x${c}.example.com/path/to/page`);
+    const agents = [UA.iphone, UA.android, UA.googlebot];
+    const fresh = (text: string) => JSON.parse(JSON.stringify(text)) as string;
+    const small = new Enricher({ cacheSize: 16 });
+    for (let round = 0; round < 3; round++) {
+      referers.forEach((referer, i) => {
+        const ua = agents[i % agents.length]!;
+        const enriched = small.enrich(event({ referer: fresh(referer), ua: fresh(ua) }));
+        expect(enriched.refererHost).toBe(`x${letters[i]}.example.com`);
+        expect(enriched.os).toBe(['iOS', 'Android', 'unknown'][i % agents.length]);
+      });
+    }
+  });
+
   it('keeps the event fields and takes the referer host', () => {
     const base = event({ referer: 'https://WWW.Example.COM:8443/a?b=c' });
     const enriched = enricher.enrich(base);

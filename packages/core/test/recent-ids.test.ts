@@ -25,4 +25,15 @@ describe('RecentIds', () => {
     expect(ids.has('b')).toBe(true);
     expect(ids.add('a')).toBe(true);
   });
+
+  it('finds ids added out of order, below the greatest one, in either generation', () => {
+    const ids = new RecentIds(3);
+    for (const id of ['m', 'c', 'x']) expect(ids.add(id)).toBe(true);
+    for (const id of ['a', 'n', 'd']) expect(ids.add(id)).toBe(true); // 'm', 'c', 'x' older now
+    for (const id of ['m', 'c', 'x', 'a', 'n', 'd']) expect(ids.add(id)).toBe(false);
+    ids.delete('x');
+    expect(ids.has('x')).toBe(false);
+    expect(ids.add('x')).toBe(true);
+    expect(ids.has('b') || ids.has('z') || ids.has('')).toBe(false);
+  });
 });

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { canonicalIp, ipPrefix, VisitorHasher } from '@linkpulse/core';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +34,43 @@ describe('ipPrefix', () => {
   ])('is null for %j', (ip) => {
     expect(ipPrefix(ip)).toBeNull();
     expect(canonicalIp(ip)).toBeNull();
+  });
+});
+
+describe('IPv4 recognition', () => {
+  // A deterministic stream of strings made of digits and dots, with other characters now
+  // and then: every one must be an address exactly when node:net says so.
+  it('agrees with net.isIP on strings of digits and dots', () => {
+    let state = 7;
+    const next = (n: number) => {
+      state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+      return (state >>> 8) % n;
+    };
+    const alphabet = '0123456789.....12345 x:';
+    const cases = [
+      '0.0.0.0',
+      '255.255.255.255',
+      '256.0.0.1',
+      '01.2.3.4',
+      '1.2.3.04',
+      '1..2.3',
+      '.1.2.3',
+      '1.2.3.',
+      '1.2.3.4.',
+      '00.0.0.0',
+      '1.2.3.4 ',
+      '٣.2.3.4',
+    ];
+    for (let i = 0; i < 20_000; i++) {
+      let text = '';
+      for (let length = 1 + next(16); text.length < length; )
+        text += alphabet[next(alphabet.length)];
+      cases.push(text);
+    }
+    for (const text of cases) {
+      if (isIP(text) === 6) continue;
+      expect(canonicalIp(text), text).toBe(isIP(text) === 4 ? text : null);
+    }
   });
 });
 
@@ -82,6 +120,41 @@ describe('VisitorHasher', () => {
     const first = fresh.visitorId(DAY, '198.51.100.1', UA);
     for (let i = 0; i < 5_000; i++) fresh.visitorId(DAY, `10.0.${i >> 8}.${i & 255}`, UA);
     expect(fresh.visitorId(DAY, '198.51.100.1', UA)).toBe(first);
+  });
+
+  it('is HMAC-SHA256 over day, canonical IP and user agent, as crypto.createHmac computes it', () => {
+    const reference = (secret: string | Uint8Array, day: number, ip: string, ua: string) =>
+      createHmac('sha256', secret).update(`${day}|${ip}|${ua}`).digest('base64url').slice(0, 16);
+    const day = Math.floor(DAY / 86_400_000);
+    const secrets: (string | Uint8Array)[] = [
+      'a secret',
+      'k'.repeat(64),
+      `long ${'k'.repeat(100)}`, // longer than a block: hashed first
+      new Uint8Array([0, 255, 128, 7]),
+      'sécret ✓',
+    ];
+    const agents = [
+      UA,
+      '',
+      'é ü ✓ 🦊',
+      'lone \ud800 surrogate',
+      'x'.repeat(5_000), // longer than the message buffer starts out
+      UA,
+    ];
+    for (const secret of secrets) {
+      const hasher = new VisitorHasher(secret);
+      for (const ua of agents) {
+        expect(hasher.visitorId(DAY, '203.0.113.7', ua)).toBe(
+          reference(secret, day, '203.0.113.7', ua),
+        );
+        expect(hasher.visitorId(DAY, '2001:DB8::1', ua)).toBe(
+          reference(secret, day, '2001:db8:0:0:0:0:0:1', ua),
+        );
+        expect(hasher.visitorId(DAY, 'not an ip', ua)).toBe(
+          reference(secret, day, 'not an ip', ua),
+        );
+      }
+    }
   });
 
   it('rejects an empty secret', () => {

@@ -39,6 +39,32 @@ describe('Kafka click messages', () => {
     expect(messages.flatMap((m) => JSON.parse(String(m.value)))).toEqual(big);
   });
 
+  it('packs a message of exactly MAX_PACKED_CHARS besides its brackets, splitting one more', () => {
+    // Three events whose packed value is MAX_PACKED_CHARS + 2 characters long.
+    const sized = (extra: number) => {
+      const events = clickEvents('edge', 3);
+      const base = JSON.stringify(events).length;
+      events[2] = {
+        ...events[2]!,
+        ua: events[2]!.ua + 'x'.repeat(MAX_PACKED_CHARS + 2 - base + extra),
+      };
+      return events;
+    };
+    const fits = clickMessages(sized(0), 3);
+    expect(fits).toHaveLength(1);
+    expect(String(fits[0]!.value)).toHaveLength(MAX_PACKED_CHARS + 2);
+    const batch = [...sized(1), ...clickEvents('next', 4, 1_000)];
+    const split = clickMessages(batch, 3);
+    // The event that does not fit opens the next message, which packs up to 3 again.
+    expect(split.map((m) => JSON.parse(String(m.value)).length)).toEqual([2, 3, 2]);
+    expect(split.flatMap((m) => JSON.parse(String(m.value)))).toEqual(batch);
+    expect(split.map((m) => m.timestamp)).toEqual([
+      String(batch[1]!.ts),
+      String(batch[2]!.ts),
+      String(batch[6]!.ts),
+    ]);
+  });
+
   it('reads single and packed values side by side; what is not an array as a whole stays as it came', () => {
     const [a, b, c] = clickEvents('mix', 3);
     const values = [

@@ -1,12 +1,18 @@
 /**
  * Remembers recently seen ids in two generations of `Set`s: at least the last `window` ids,
  * at most twice that. Cheaper per id than an LRU (no recency bookkeeping on lookups), which
- * matters on the worker's per-click path.
+ * matters on the worker's per-click path. Each generation keeps an upper bound of its ids:
+ * an id above it is not looked up there, which spares most lookups of new ids, as ids (ULIDs)
+ * grow with time.
  */
 export class RecentIds {
   readonly #window: number;
   #current = new Set<string>();
   #previous = new Set<string>();
+  /** No id of `#current` is greater ('' before the first one). */
+  #currentMax = '';
+  /** No id of `#previous` is greater. */
+  #previousMax = '';
 
   /** @param window - ids remembered at least; `Infinity` remembers every id. */
   constructor(window: number) {
@@ -15,7 +21,10 @@ export class RecentIds {
 
   /** Whether `id` was added within the remembered window. */
   has(id: string): boolean {
-    return this.#current.has(id) || this.#previous.has(id);
+    return (
+      (id <= this.#currentMax && this.#current.has(id)) ||
+      (id <= this.#previousMax && this.#previous.has(id))
+    );
   }
 
   /**
@@ -26,9 +35,12 @@ export class RecentIds {
     if (this.has(id)) return false;
     if (this.#current.size >= this.#window) {
       this.#previous = this.#current;
+      this.#previousMax = this.#currentMax;
       this.#current = new Set();
+      this.#currentMax = '';
     }
     this.#current.add(id);
+    if (id > this.#currentMax) this.#currentMax = id;
     return true;
   }
 

@@ -18,7 +18,7 @@ import {
   deduplicationToken,
   distinctById,
   RAW_COLUMNS,
-  rawRowsText,
+  rawColumnsText,
 } from './rows.js';
 import { readStatsRows } from './stats-queries.js';
 import { checkDatabaseName, DEFAULT_DATABASE, RAW_TABLE } from './tables.js';
@@ -63,12 +63,12 @@ function insertSql(database: string, token: string): string {
 SETTINGS async_insert = 0, insert_deduplicate = 1, insert_deduplication_token = '${token}',
   deduplicate_blocks_in_dependent_materialized_views = 1, parallel_view_processing = 1,
   optimize_on_insert = 0
-FORMAT JSONCompactEachRow`;
+FORMAT JSONCompactColumns`;
 }
 
 /**
  * Writes enriched clicks to ClickHouse and reads stats back from its aggregates. Each
- * `write` sends ONE `INSERT … FORMAT JSONCompactEachRow` of the batch into the raw `clicks`
+ * `write` sends ONE `INSERT … FORMAT JSONCompactColumns` of the batch into the raw `clicks`
  * table, whose materialized views fill the hourly, daily and monthly aggregates.
  *
  * Exactly-once counts under redelivery come from three layers (details in the README):
@@ -121,10 +121,10 @@ export class ClickHouseSink implements ClickSink, StatsReader {
     const existing = await withRetry('duplicate check', this.#retry, () =>
       this.#existingIds(clicks),
     );
-    const fresh = clicks.filter((click) => !existing.has(click.id));
+    const fresh = existing.size === 0 ? clicks : clicks.filter((click) => !existing.has(click.id));
     if (fresh.length === 0) return;
     const query = insertSql(this.#database, deduplicationToken(fresh));
-    const body = rawRowsText(fresh);
+    const body = rawColumnsText(fresh);
     // Retries send the same rows with the same token: if an earlier attempt landed (in
     // the raw table or in some of the views), the server drops it there and fills in
     // what is missing.

@@ -34,25 +34,40 @@ export function clickMessages(
     }));
   }
   const messages: KafkaOutgoingMessage[] = [];
-  let values: string[] = [];
+  for (let start = 0; start < batch.length; ) {
+    // Events are turned into JSON one message at a time (one call instead of one per
+    // event); only a message that comes out too long is built again event by event.
+    let events = batch.slice(start, start + eventsPerMessage);
+    let value = JSON.stringify(events);
+    if (value.length > MAX_PACKED_CHARS + 2)
+      [events, value] = packedUpTo(batch, start, events.length);
+    let latest = 0;
+    for (const event of events) latest = Math.max(latest, event.ts);
+    messages.push({ value, timestamp: String(latest) });
+    start += events.length;
+  }
+  return messages;
+}
+
+/**
+ * The first events of `batch` from `start` on (at most `count`) that make a packed value
+ * of at most {@link MAX_PACKED_CHARS} characters besides its brackets, at least one, and
+ * that value.
+ */
+function packedUpTo(
+  batch: readonly ClickEvent[],
+  start: number,
+  count: number,
+): [ClickEvent[], string] {
+  const values: string[] = [];
   let chars = 0;
-  let latest = 0;
-  const close = () => {
-    messages.push({ value: `[${values.join(',')}]`, timestamp: String(latest) });
-    values = [];
-    chars = 0;
-    latest = 0;
-  };
-  for (const event of batch) {
-    const value = JSON.stringify(event);
-    if (values.length > 0 && chars + value.length > MAX_PACKED_CHARS) close();
+  for (let i = start; i < start + count; i++) {
+    const value = JSON.stringify(batch[i]);
+    if (values.length > 0 && chars + value.length > MAX_PACKED_CHARS) break;
     values.push(value);
     chars += value.length + 1;
-    latest = Math.max(latest, event.ts);
-    if (values.length === eventsPerMessage) close();
   }
-  if (values.length > 0) close();
-  return messages;
+  return [batch.slice(start, start + values.length), `[${values.join(',')}]`];
 }
 
 /**
