@@ -2,6 +2,7 @@ import { alternate, type Summary } from '../load/alternate.js';
 import type { SubjectOptions } from '../servers/bench-server.js';
 import { type ServerHandle, startServer } from '../servers/server-handle.js';
 import type { SubjectName } from '../servers/subjects.js';
+import { median } from '../stats.js';
 import { MIB, type ScenarioContext } from './context.js';
 
 /** A server of the scenario. */
@@ -73,7 +74,11 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
       const value = byName.get(subject);
       const base = byName.get(baseline);
       if (!value || !base) continue;
-      const ratio = value.rps / base.rps;
+      // Servers alternate within a round, so each round's ratio pairs two measurements taken
+      // seconds apart; the ratio of the two medians may pair a quiet round of one server with
+      // a disturbed round of the other. The target is checked on the median per-round ratio.
+      const perRound = value.rounds.map((round, i) => round.rps / base.rounds[i]!.rps);
+      const ratio = median(perRound);
       const limited = [subject, baseline].filter(
         (name) => (name === subject ? value : base).utilisation < SATURATED,
       );
@@ -84,10 +89,11 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
         metric: 'req/s',
         value: value.rps,
         baselineValue: base.rps,
+        ratio,
         target: target === null ? null : `>= ${target}`,
         met: target === null ? null : ratio >= target,
-        note: `median of ${profile.rounds} rounds; per-round ratios ${value.rounds
-          .map((round, i) => (round.rps / base.rounds[i]!.rps).toFixed(3))
+        note: `value and baseline value: medians of ${profile.rounds} rounds (their quotient ${(value.rps / base.rps).toFixed(3)}); ratio: the median of the per-round ratios ${perRound
+          .map((r) => r.toFixed(3))
           .join(
             ', ',
           )}; request thread busy ${(value.utilisation * 100).toFixed(0)} % vs ${(base.utilisation * 100).toFixed(0)} %${limited.length === 0 ? '' : ` (request thread of ${limited.join(' and ')} below ${SATURATED * 100} % busy: the load generator's core, which also runs any analytics thread, was the limit; see req per CPU-second)`}`,

@@ -1,17 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { AheadLedger, type PartitionCommit } from '../src/kafka/ahead-ledger.js';
+import { deferred } from './kafka-helpers.js';
 
-/** A promise settled by the test. */
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject: () => reject(new Error('sink down (expected by the test)')) };
-}
+const SINK_DOWN = new Error('sink down (expected by the test)');
 
 function ledger(limit = 10) {
   const commits: PartitionCommit[][] = [];
@@ -89,7 +81,7 @@ describe('AheadLedger', () => {
     const second = add(0, 10, 19);
     const third = add(0, 20, 29);
     const other = add(1, 0, 9);
-    second.reject();
+    second.reject(SINK_DOWN);
     await nextTurn();
     expect(failed).toEqual([[0, '10']]);
 
@@ -111,7 +103,7 @@ describe('AheadLedger', () => {
     const second = add(0, 10, 19);
     books.reset();
     expect(books.full).toBe(true);
-    first.reject();
+    first.reject(SINK_DOWN);
     second.resolve();
     await nextTurn();
     await nextTurn();

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requireService } from '../../../tools/services/test-services.js';
 import {
   clickEvents,
+  deferred,
   idsOf,
   testKafka,
   testTransport,
@@ -13,17 +14,6 @@ import {
 } from './kafka-helpers.js';
 
 const brokers = requireService('kafka')?.split(',');
-
-/** A promise the test settles. */
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 describe.skipIf(!brokers)('KafkaTransport with fetchAhead (mock broker)', () => {
   let kafka: Kafka;

@@ -67,6 +67,17 @@ export function idsOf(records: readonly unknown[]): string[] {
   return records.map((record) => (recordToObject(record) as ClickEvent).id);
 }
 
+/** A promise that the test settles itself. */
+export function deferred() {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
 /** Resolves once `done()` holds; rejects after `timeoutMs`. */
 export async function waitFor(
   what: string,
