@@ -109,7 +109,8 @@ export interface KafkaTransportOptions {
  * message keyed by short code (per-link order), or `eventsPerMessage` clicks packed per
  * message; `acks: -1`, optional compression. Consumer: a consumer group read
  * with `eachBatch`, `partitionsConsumedConcurrently` partitions at a time (default one);
- * each batch's offsets are resolved and committed only after its handler resolved; a
+ * each batch's offsets are committed only after its handler resolved (with `fetchAhead`,
+ * fetching goes on meanwhile and offsets are committed in partition order); a
  * failing handler pauses its partition and gets the batch again after a backoff; a consumer
  * the client gave up on (kafkajs does not restart after non-retriable errors) is replaced
  * after a backoff, and reported to `onConsumerError`. Rejected records go to the
