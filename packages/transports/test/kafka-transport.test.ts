@@ -216,15 +216,26 @@ describe.skipIf(!brokers)('KafkaTransport', () => {
 
     describe('with fetchAhead', () => {
       let ahead: KafkaTransport;
+      /** Batches a test holds: released before stopping, so a failed test does not hang. */
+      let held: ReturnType<typeof deferred>[];
 
       beforeEach(() => {
         ahead = testTransport(kafka, { topic, fetchAhead: 3 });
+        held = [];
       });
 
       afterEach(async () => {
+        for (const batch of held) batch.resolve();
         await Promise.allSettled(subscriptions.map((subscription) => subscription.stop()));
         await ahead.close();
       });
+
+      /** A batch the handler holds until the test settles it. */
+      const hold = () => {
+        const batch = deferred();
+        held.push(batch);
+        return batch;
+      };
 
       /** The offset the group committed for each partition that has one. */
       async function committed(group: string): Promise<Map<number, string>> {
@@ -244,7 +255,7 @@ describe.skipIf(!brokers)('KafkaTransport', () => {
 
       it('keeps fetching while a batch is in hand, and commits no further than that batch', async () => {
         const group = `${topic}-g`;
-        const held = deferred();
+        const first = hold();
         const batches: string[][] = [];
         let unhandled = 0;
         let mostUnhandled = 0;
@@ -254,7 +265,7 @@ describe.skipIf(!brokers)('KafkaTransport', () => {
               batches.push(idsOf(records));
               mostUnhandled = Math.max(mostUnhandled, ++unhandled);
               try {
-                if (batches.length === 1) await held.promise;
+                if (batches.length === 1) await first.promise;
               } finally {
                 unhandled -= 1;
               }
@@ -283,7 +294,7 @@ describe.skipIf(!brokers)('KafkaTransport', () => {
         // The first batch is in hand: nothing of its partition may be committed past its start.
         expect([...(await committed(group)).values()]).toEqual([]);
 
-        held.resolve();
+        first.resolve();
         await waitFor('every click', () => new Set(batches.flat()).size === 25);
         await subscriptions.pop()!.stop();
         expect(batches.flat()).toEqual(events.map((event) => event.id)); // in order, once each
@@ -294,13 +305,13 @@ describe.skipIf(!brokers)('KafkaTransport', () => {
       it('rewinds a failed batch with the batches fetched after it, and loses nothing', async () => {
         const group = `${topic}-g`;
         const delivered: Array<{ ids: string[]; redeliveries: number }> = [];
-        const held = deferred();
+        const first = hold();
         subscriptions.push(
           await ahead.consume(
             async ({ records, redeliveries }) => {
               delivered.push({ ids: idsOf(records), redeliveries });
               if (delivered.length === 1) {
-                await held.promise; // fails once later batches were fetched
+                await first.promise; // fails once later batches were fetched
               }
             },
             { group },
@@ -311,7 +322,7 @@ describe.skipIf(!brokers)('KafkaTransport', () => {
           await ahead.send(events.slice(send * 5, send * 5 + 5));
           await waitFor(`batch ${send + 1}`, () => delivered.length >= send + 1);
         }
-        held.reject(new Error('sink down (expected by the test)'));
+        first.reject(new Error('sink down (expected by the test)'));
         const ids = events.map((event) => event.id);
         // After the rewind the partition is read again from the failed batch's first click.
         await waitFor('the rewind', () => delivered.some(({ redeliveries }) => redeliveries === 1));
