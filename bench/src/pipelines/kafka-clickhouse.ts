@@ -169,6 +169,9 @@ function clickValues(events: number, perMessage: number): Buffer[] {
  */
 export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
   const perMessage = spec.mode === 'kafkajs-raw-packed' ? EVENTS_PER_MESSAGE : 1;
+  if (spec.events % perMessage !== 0) {
+    throw new RangeError(`the packed baseline needs a multiple of ${perMessage} events`);
+  }
   const values = clickValues(spec.events, perMessage);
   const kafka = kafkaClient(spec);
   const topic = `${RAW_TOPIC}.${Date.now()}`;
@@ -183,7 +186,7 @@ export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
   let consumed = 0;
   await consumer.run({
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-      // Every packed message holds perMessage clicks (spec.events is a multiple of it).
+      // Every message holds perMessage clicks (spec.events is a multiple of it, see above).
       consumed += batch.messages.length * perMessage;
       resolveOffset(batch.lastOffset());
       await heartbeat();

@@ -154,6 +154,7 @@ describe('AheadLedger', () => {
         committed.push(...offsets);
       },
       onFailed: () => {},
+      onHandled: () => {},
     });
     books.add(0, { first: '0', last: '0', records: 1 }, Promise.resolve());
     await books.drain();

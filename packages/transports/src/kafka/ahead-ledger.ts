@@ -16,7 +16,7 @@ export interface AheadLedgerOptions {
   /** A batch failed: its partition must be read again from `firstOffset`. */
   onFailed(partition: number, firstOffset: string): void;
   /** A batch and every earlier one of its partition were handled, in partition order. */
-  onHandled?(partition: number, firstOffset: string, lastOffset: string, records: number): void;
+  onHandled(partition: number, firstOffset: string, lastOffset: string, records: number): void;
 }
 
 interface Entry {
@@ -115,7 +115,7 @@ export class AheadLedger {
     let committed: Entry | undefined;
     while (entries[0]?.handled) {
       committed = entries.shift()!;
-      this.#options.onHandled?.(partition, committed.first, committed.last, committed.records);
+      this.#options.onHandled(partition, committed.first, committed.last, committed.records);
     }
     if (committed === undefined) return;
     this.#toCommit.set(partition, (BigInt(committed.last) + 1n).toString());

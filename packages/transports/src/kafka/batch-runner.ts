@@ -174,7 +174,7 @@ export async function runBatches(options: BatchRunOptions): Promise<BatchRun> {
 function aheadLedger(
   options: BatchRunOptions,
   onFailed: AheadLedgerOptions['onFailed'],
-  onHandled: NonNullable<AheadLedgerOptions['onHandled']>,
+  onHandled: AheadLedgerOptions['onHandled'],
 ): AheadLedger {
   const { consumer, topic } = options;
   const commitOffsets = consumer.commitOffsets?.bind(consumer);
