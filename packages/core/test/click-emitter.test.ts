@@ -3,7 +3,9 @@ import {
   type ClickEmitterOptions,
   type ClickEvent,
   type ClickInput,
+  type ClickInputProducer,
   type ClickProducer,
+  type EmittedClicks,
   type EmitterCounters,
 } from '@linkpulse/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -364,5 +366,62 @@ describe('ClickEmitter timers', () => {
     emitter({ transport: new FakeTransport() });
     // unref'd timers are not reported as active resources
     expect(active().filter((kind) => kind === 'Timeout').length).toBe(before);
+  });
+});
+
+describe('ClickEmitter with a producer that builds the events itself', () => {
+  /** Records every `sendClicks` (and any `send`); the first `failures` attempts reject. */
+  function clickTaker(failures = 0) {
+    const calls: { batch: EmittedClicks; secret: string | Uint8Array }[] = [];
+    const producer: ClickInputProducer = {
+      send: vi.fn(async () => {}),
+      sendClicks: async (batch, secret) => {
+        calls.push({ batch, secret });
+        if (calls.length <= failures) throw new Error('not now');
+      },
+      close: async () => {},
+    };
+    return { producer, calls };
+  }
+
+  it('sends the clicks as emitted with their times and its secret, never events', async () => {
+    const { producer, calls } = clickTaker();
+    const clicks = emitter({ transport: producer, now: () => 1_700_000_000_000 });
+    const first = input(1, { method: 'HEAD', ts: 1_600_000_000_000 });
+    const second = input(2);
+    clicks.emit(first);
+    clicks.emit(second);
+    await clicks.flush();
+    expect(producer.send).not.toHaveBeenCalled();
+    expect(calls).toHaveLength(1);
+    const [{ batch, secret }] = calls as [(typeof calls)[0]];
+    expect(secret).toBe('test secret');
+    expect(batch.clicks).toEqual([first, second]);
+    expect(batch.clicks[0]).toBe(first);
+    expect([...batch.times]).toEqual([1_600_000_000_000, 1_700_000_000_000]);
+    expect(batch.length).toBe(2);
+    expect(clicks.counters()).toMatchObject({ emitted: 2, sent: 2, dropped: 0 });
+  });
+
+  it('drops malformed clicks itself and retries the same batch object after a failure', async () => {
+    const { producer, calls } = clickTaker(1);
+    const errors: unknown[] = [];
+    const clicks = emitter({
+      transport: producer,
+      retry: { initialDelayMs: 1, maxDelayMs: 1 },
+      onError: (error) => errors.push(error),
+    });
+    clicks.emit({ ip: '192.0.2.1' } as ClickInput);
+    clicks.emit(input(1));
+    clicks.emit({ code: 'x', ip: '192.0.2.1', ts: Number.POSITIVE_INFINITY });
+    await clicks.flush();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.batch).toBe(calls[0]!.batch);
+    expect(calls[0]!.batch.clicks.map((click) => click.code)).toEqual(['c1']);
+    expect(calls[0]!.batch.times).toHaveLength(1);
+    expect(clicks.counters()).toMatchObject({ emitted: 3, dropped: 2, sent: 1, failedSends: 1 });
+    expect(
+      errors.filter((error) => (error as { code?: string }).code === 'invalid_body'),
+    ).toHaveLength(2);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   type AnalyticsThreadErrorContext,
   type ClickEvent,
+  type ClickInput,
   createShortener,
   createThreadedAnalytics,
   type EnrichedClick,
@@ -13,6 +14,8 @@ import {
   type StatsReader,
   type ThreadedAnalytics,
   type ThreadedAnalyticsOptions,
+  toClickEvent,
+  VisitorHasher,
 } from '@linkpulse/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FixtureThreadData } from './fixtures/analytics-thread.js';
@@ -165,6 +168,51 @@ describe('createThreadedAnalytics', () => {
     // As the emitter does when its send timed out but the thread accepted it meanwhile.
     await analytics.producer.send(batch);
     await analytics.producer.send([...batch]);
+    await expect.poll(() => analytics.counters().backlog).toBe(0);
+    expect(analytics.counters().accepted).toBe(4);
+    expect(analytics.worker.counters().events).toBe(4);
+  });
+
+  it('builds the events of emitted clicks in the thread as the emitter would here', async () => {
+    const file = tempFile();
+    const errors: AnalyticsThreadErrorContext[] = [];
+    const analytics = await startThread(
+      { file },
+      { onError: (_error, context) => errors.push(context) },
+    );
+    const secret = new Uint8Array([1, 2, 3, 250]);
+    const shortener = await createShortener({ secret, analytics });
+    const inputs: ClickInput[] = [
+      { code: 'thread', ip: '203.0.113.9', userAgent: UA, referer: 'https://t.co/x', ts: 1e12 },
+      { code: 'thread', ip: '2001:db8::7', method: 'HEAD', query: 'utm_medium=qr', ts: 1e12 + 1 },
+      { code: 'not a code!', ip: '203.0.113.9', userAgent: UA, ts: 1e12 + 2 },
+    ];
+    for (const input of inputs) shortener.recordClick(input);
+    await shortener.close();
+    expect(analytics.worker.counters()).toMatchObject({ written: 2, deadLettered: 1 });
+    expect(errors).toContainEqual({ stage: 'decode' });
+    const visitors = new VisitorHasher(secret);
+    const expected = inputs
+      .slice(0, 2)
+      .map((input) => toClickEvent(input, input.ts!, () => '', visitors));
+    const byTime = written(file).clicks.sort((a, b) => a.ts - b.ts);
+    expect(byTime).toHaveLength(2);
+    for (const [i, click] of byTime.entries()) {
+      const { id: _, ...fields } = expected[i]!;
+      expect(click).toMatchObject(fields);
+    }
+  });
+
+  it('does not post clicks again when they are sent again after the thread accepted them', async () => {
+    const analytics = await startThread({ file: tempFile() });
+    const batch = {
+      clicks: [click(1), click(2)],
+      times: new Float64Array([1e12, 1e12]),
+      length: 2,
+    };
+    await analytics.producer.sendClicks(batch, 'thread-test');
+    await analytics.producer.sendClicks(batch, 'thread-test');
+    await analytics.producer.sendClicks({ ...batch }, 'thread-test');
     await expect.poll(() => analytics.counters().backlog).toBe(0);
     expect(analytics.counters().accepted).toBe(4);
     expect(analytics.worker.counters().events).toBe(4);

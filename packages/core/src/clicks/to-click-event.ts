@@ -24,6 +24,17 @@ const utmOf = memoize((query: string): Utm | null => {
 const sharedHeader = interner(MEMO_ENTRIES);
 
 /**
+ * Throws `LinkPulseError('invalid_body')` unless `input.code` is a non-empty string and
+ * `ts` a finite number: the clicks {@link toClickEvent} refuses, checked on their own.
+ */
+export function assertClickInput(input: ClickInput, ts: number): void {
+  const { code } = input;
+  if (typeof code !== 'string' || code === '' || !Number.isFinite(ts)) {
+    throw new LinkPulseError('invalid_body', 'a click needs a code and a finite timestamp');
+  }
+}
+
+/**
  * Builds the {@link ClickEvent} v1 of one click; the emitter calls it at flush, never in
  * `emit`. The raw IP is replaced by a visitor id and a network prefix. `method` is `HEAD`
  * for a HEAD request and `GET` for anything else (adapters record only GET and HEAD
@@ -41,10 +52,8 @@ export function toClickEvent(
   ulid: UlidFactory,
   visitors: VisitorHasher,
 ): ClickEvent {
+  assertClickInput(input, ts);
   const { code, ip, referer } = input;
-  if (typeof code !== 'string' || code === '' || !Number.isFinite(ts)) {
-    throw new LinkPulseError('invalid_body', 'a click needs a code and a finite timestamp');
-  }
   const ua =
     typeof input.userAgent === 'string' && input.userAgent !== ''
       ? sharedHeader(input.userAgent.slice(0, MAX_HEADER_LENGTH))

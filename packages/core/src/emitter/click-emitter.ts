@@ -1,9 +1,14 @@
 import type { ClickEvent, ClickInput } from '../clicks/click-event.js';
-import { toClickEvent } from '../clicks/to-click-event.js';
+import { assertClickInput, toClickEvent } from '../clicks/to-click-event.js';
 import { createUlid, type UlidFactory } from '../clicks/ulid.js';
 import { VisitorHasher } from '../clicks/visitor.js';
 import { LinkPulseError } from '../errors.js';
-import type { ClickProducer } from '../transport/transport.js';
+import {
+  type ClickInputProducer,
+  type ClickProducer,
+  type EmittedClicks,
+  takesClicks,
+} from '../transport/transport.js';
 
 /** Backoff of failed sends: exponential with full jitter, between 0 and the current cap. */
 export interface EmitterRetryOptions {
@@ -13,9 +18,16 @@ export interface EmitterRetryOptions {
   maxDelayMs?: number;
 }
 
+/** A batch on its way: events, or clicks for a producer that builds the events itself. */
+type Batch = ClickEvent[] | EmittedClicks;
+
 /** Options of {@link ClickEmitter}. */
 export interface ClickEmitterOptions {
-  /** Receives the batches. The emitter never closes it: its owner does. */
+  /**
+   * Receives the batches. The emitter never closes it: its owner does. A
+   * {@link ClickInputProducer} (an analytics thread) is sent the clicks as emitted and
+   * builds their events itself; any other producer is sent events.
+   */
   transport: ClickProducer;
   /** Key of the visitor-id HMAC; give every node the same one. Must not be empty. */
   secret: string | Uint8Array;
@@ -108,7 +120,10 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  *
  * A batch is built (ULID, visitor id, IP prefix, UTM; the raw IP never leaves the process)
  * when it is sent: as soon as `maxBatchSize` clicks are buffered, every `flushIntervalMs`,
- * and on {@link ClickEmitter.flush} / {@link ClickEmitter.close}. At most one send is in
+ * and on {@link ClickEmitter.flush} / {@link ClickEmitter.close}. A
+ * {@link ClickInputProducer} gets the clicks instead and builds the events where it runs
+ * (an analytics thread, in this process), so that the request thread does not hash
+ * visitors. At most one send is in
  * flight. A send that rejects or outlasts `sendTimeoutMs` is retried with the same batch
  * (same ids, so a late success plus the retry is deduplicated downstream) after an
  * exponential, fully jittered backoff, while `emit` keeps accepting clicks. Timers are
@@ -132,6 +147,9 @@ export class ClickEmitter {
 
   // Sender state.
   readonly #transport: ClickProducer;
+  /** The transport when it builds events itself: it is sent clicks. */
+  readonly #clickTaker: ClickInputProducer | null;
+  readonly #secret: string | Uint8Array;
   readonly #visitors: VisitorHasher;
   readonly #ulid: UlidFactory = createUlid();
   readonly #sendTimeoutMs: number;
@@ -139,7 +157,7 @@ export class ClickEmitter {
   readonly #maxDelayMs: number;
   readonly #onError: ((error: unknown) => void) | undefined;
   readonly #interval: NodeJS.Timeout;
-  #batch: ClickEvent[] | null = null;
+  #batch: Batch | null = null;
   /** Buffer index of the first click of `#batch`. */
   #batchStart = 0;
   #attempt = 0;
@@ -173,7 +191,9 @@ export class ClickEmitter {
     this.#times = new Float64Array(this.#capacity);
     this.#now = options.now ? guardedClock(options.now) : Date.now;
     this.#transport = options.transport;
+    this.#clickTaker = takesClicks(options.transport) ? options.transport : null;
     this.#visitors = new VisitorHasher(options.secret);
+    this.#secret = options.secret;
     this.#onError = options.onError;
     this.#interval = setInterval(this.#onInterval, flushIntervalMs);
     this.#interval.unref();
@@ -303,17 +323,29 @@ export class ClickEmitter {
     this.#settleWaiters();
   }
 
-  /** Moves up to `maxBatchSize` clicks out of the buffer into `#batch`, as events. */
-  #takeBatch(): ClickEvent[] | null {
+  /**
+   * Moves up to `maxBatchSize` clicks out of the buffer into `#batch`: as events, or as
+   * they are for a transport that builds the events itself. Malformed clicks are dropped.
+   */
+  #takeBatch(): Batch | null {
     const count = Math.min(this.#size, this.#maxBatchSize);
     const start = this.#accepted - this.#size;
+    const asClicks = this.#clickTaker !== null;
     const events: ClickEvent[] = [];
+    const clicks: ClickInput[] = [];
+    const times = new Float64Array(asClicks ? count : 0);
     let slot = this.#head;
     for (let i = 0; i < count; i++) {
       const input = this.#items[slot]!;
+      const ts = this.#times[slot]!;
       this.#items[slot] = undefined;
       try {
-        events.push(toClickEvent(input, this.#times[slot]!, this.#ulid, this.#visitors));
+        if (asClicks) {
+          assertClickInput(input, ts);
+          times[clicks.push(input) - 1] = ts;
+        } else {
+          events.push(toClickEvent(input, ts, this.#ulid, this.#visitors));
+        }
       } catch (error) {
         this.#dropped++;
         this.#report(error);
@@ -322,14 +354,17 @@ export class ClickEmitter {
     }
     this.#head = slot;
     this.#size -= count;
-    if (events.length === 0) return null;
-    this.#batch = events;
+    const batch: Batch = asClicks
+      ? { clicks, times: times.subarray(0, clicks.length), length: clicks.length }
+      : events;
+    if (batch.length === 0) return null;
+    this.#batch = batch;
     this.#batchStart = start;
-    return events;
+    return batch;
   }
 
   /** One attempt: true when the transport accepted the batch within the timeout. */
-  #send(batch: readonly ClickEvent[]): Promise<boolean> {
+  #send(batch: Batch): Promise<boolean> {
     return new Promise((resolve) => {
       let settled = false;
       const fail = (error: unknown): void => {
@@ -346,7 +381,9 @@ export class ClickEmitter {
       timer.unref();
       let sending: Promise<void>;
       try {
-        sending = this.#transport.send(batch);
+        sending = Array.isArray(batch)
+          ? this.#transport.send(batch)
+          : this.#clickTaker!.sendClicks(batch as EmittedClicks, this.#secret);
       } catch (error) {
         sending = Promise.reject(error);
       }

@@ -4,6 +4,7 @@ import type { ClickEvent } from '../clicks/click-event.js';
 import type { ClickSink } from '../sinks/click-sink.js';
 import type { ClickWorkerOptions } from '../worker/click-worker.js';
 import { type PackedBatch, unpackBatch } from './batch-codec.js';
+import { ClickEventBuilder } from './clicks-codec.js';
 import {
   type FromThread,
   THREAD_PROTOCOL,
@@ -100,10 +101,17 @@ async function start(
     post({ type: 'failed', error: toWireError(error) });
     return;
   }
+  let builder: ClickEventBuilder | undefined;
   const onMessage = async (message: ToThread): Promise<void> => {
     if (message.type === 'batch') {
       const { events } = message;
       await analytics.transport.send(isPacked(events) ? unpackBatch(events) : events);
+      post({ type: 'accepted', seq: message.seq });
+      return;
+    }
+    if (message.type === 'clicks') {
+      if (message.secret !== undefined) builder = new ClickEventBuilder(message.secret);
+      await analytics.transport.send(builder!.build(message.clicks));
       post({ type: 'accepted', seq: message.seq });
       return;
     }

@@ -9,11 +9,9 @@ import { CheckedClickEvent, V1_FIELDS } from '../clicks/v1-fields.js';
  * instead of copying every string, and the analytics thread checks and builds each
  * distinct value once per batch instead of once per click.
  */
-export interface PackedBatch {
+export interface PackedBatch extends StringTable {
   /** The distinct values of the batch (utm as JSON), concatenated without separators. */
   table: string;
-  /** The length of each value in `table`, in order. */
-  tableLengths: Int32Array<ArrayBuffer>;
   /** The ids of the events, concatenated. */
   ids: string;
   /**
@@ -33,12 +31,39 @@ type Field = (typeof FIELDS)[number];
 /** Fields that may be `null` (index -1). */
 const NULLABLE: ReadonlySet<Field> = new Set(['ipPrefix', 'referer', 'utm']);
 
+/** A table of distinct strings as it crosses threads: concatenated, with their lengths. */
+export interface StringTable {
+  /** The values, concatenated without separators. */
+  table: string;
+  /** The length of each value in `table`, in order. */
+  tableLengths: Int32Array<ArrayBuffer>;
+}
+
+/** `values` as a {@link StringTable}. */
+export function joinTable(values: readonly string[]): StringTable {
+  const tableLengths = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) tableLengths[i] = values[i]!.length;
+  return { table: values.join(''), tableLengths };
+}
+
+/** The values of a {@link StringTable}, in order. */
+export function splitTable({ table, tableLengths }: StringTable): string[] {
+  const values: string[] = new Array(tableLengths.length);
+  let at = 0;
+  for (let i = 0; i < tableLengths.length; i++) {
+    values[i] = table.slice(at, at + tableLengths[i]!);
+    at += tableLengths[i]!;
+  }
+  return values;
+}
+
 /** The distinct values of a batch being packed, by value (strings) or identity (utm). */
-class ValueTable {
+export class ValueTable {
   readonly values: string[] = [];
   readonly #strings = new Map<string, number>();
   readonly #utms = new Map<Utm, number>();
 
+  /** The table index of `value`, added when new; -1 for `null`. */
   string(value: string | null): number {
     if (value === null) return -1;
     let index = this.#strings.get(value);
@@ -104,10 +129,7 @@ export function packBatch(batch: readonly ClickEvent[]): PackedBatch | undefined
     refs[k++] = table.string(event.referer);
     refs[k++] = table.utm(event.utm);
   }
-  const { values } = table;
-  const tableLengths = new Int32Array(values.length);
-  for (let i = 0; i < values.length; i++) tableLengths[i] = values[i]!.length;
-  return { table: values.join(''), tableLengths, ids: ids.join(''), refs, ts };
+  return { ...joinTable(table.values), ids: ids.join(''), refs, ts };
 }
 
 /** The buffers of `packed` that `postMessage` can transfer rather than copy. */
@@ -127,13 +149,8 @@ class UnpackedTable {
   /** Per field of {@link FIELDS}, by table index: the checked value, once known. */
   readonly #checked: unknown[][] = FIELDS.map(() => []);
 
-  constructor(text: string, lengths: Int32Array) {
-    this.#texts = new Array(lengths.length);
-    let at = 0;
-    for (let i = 0; i < lengths.length; i++) {
-      this.#texts[i] = text.slice(at, at + lengths[i]!);
-      at += lengths[i]!;
-    }
+  constructor(table: StringTable) {
+    this.#texts = splitTable(table);
   }
 
   /** The value at `index` as given (utm as parsed JSON); `null` for -1. */
@@ -170,7 +187,7 @@ class UnpackedTable {
  */
 export function unpackBatch(packed: PackedBatch): ClickEvent[] {
   const { ids, refs, ts } = packed;
-  const table = new UnpackedTable(packed.table, packed.tableLengths);
+  const table = new UnpackedTable(packed);
   const events: ClickEvent[] = new Array(ts.length);
   let at = 0;
   for (let i = 0, k = 0; i < ts.length; i++, k += REFS) {
@@ -214,7 +231,7 @@ export function unpackBatch(packed: PackedBatch): ClickEvent[] {
 }
 
 /** Whether `value` passes `check` (one of {@link V1_FIELDS}). */
-function passes(check: (value: unknown) => unknown, value: unknown): boolean {
+export function passes(check: (value: unknown) => unknown, value: unknown): boolean {
   try {
     check(value);
     return true;

@@ -1,6 +1,7 @@
 import type { ClickEvent } from '../clicks/click-event.js';
 import type { WorkerCounters } from '../worker/click-worker.js';
 import type { PackedBatch } from './batch-codec.js';
+import type { PackedClicks } from './clicks-codec.js';
 
 /** Marks the `workerData` of a thread started by `createThreadedAnalytics`. */
 export const THREAD_PROTOCOL = 'linkpulse-analytics-thread/1';
@@ -39,6 +40,8 @@ export interface WireError {
 /** Messages from the main thread to the analytics thread. */
 export type ToThread =
   | { type: 'batch'; seq: number; events: PackedBatch | readonly ClickEvent[] }
+  /** Clicks whose events the thread builds; `secret` comes when it differs from the last. */
+  | { type: 'clicks'; seq: number; clicks: PackedClicks; secret?: string | Uint8Array }
   | { type: 'close'; timeoutMs: number };
 
 /** Messages from the analytics thread to the main thread. */

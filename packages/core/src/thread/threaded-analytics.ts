@@ -4,8 +4,10 @@ import type { Analytics } from '../analytics.js';
 import type { ClickEvent } from '../clicks/click-event.js';
 import { LinkPulseError } from '../errors.js';
 import type { StatsReader } from '../sinks/stats.js';
+import type { ClickInputProducer, EmittedClicks } from '../transport/transport.js';
 import { type WorkerCounters, zeroWorkerCounters } from '../worker/click-worker.js';
 import { packBatch, transferables } from './batch-codec.js';
+import { clickTransferables, packClicks } from './clicks-codec.js';
 import {
   type AnalyticsThreadErrorContext,
   type FromThread,
@@ -73,6 +75,11 @@ export interface ThreadedAnalyticsCounters {
 /** {@link Analytics} whose worker and sinks run in a worker thread. */
 export interface ThreadedAnalytics extends Analytics {
   /**
+   * Takes events (`send`) and, from the emitter, clicks as emitted (`sendClicks`), whose
+   * events the thread builds, so that the request thread does not hash visitors.
+   */
+  readonly producer: ClickInputProducer;
+  /**
    * The thread's worker counters as last reported (after every batch and on close), so
    * that `registerWorkerMetrics(analytics.worker)` works as for in-process analytics.
    */
@@ -129,6 +136,7 @@ export async function createThreadedAnalytics<Data = unknown>(
   return {
     producer: {
       send: (batch) => link.send(batch),
+      sendClicks: (batch, secret) => link.send(batch, secret),
       // The thread is released by `close()` below.
       close: async () => {},
     },
@@ -168,9 +176,14 @@ function workerEntry(
   };
 }
 
+/** What a send carries: events, or clicks whose events the thread builds. */
+type SentBatch = readonly ClickEvent[] | EmittedClicks;
+
 /** One batch handed to `send`, until it is accepted or rejected. */
 interface PendingSend {
-  batch: readonly ClickEvent[];
+  batch: SentBatch;
+  /** The visitor-id key of a batch of clicks. */
+  secret: string | Uint8Array | undefined;
   promise: Promise<void>;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -192,9 +205,11 @@ class ThreadLink {
   /** Posted sends by sequence number, until the thread accepts them. */
   readonly #posted = new Map<number, PendingSend>();
   /** Every pending send by its batch, so that a retried batch is not posted twice. */
-  readonly #byBatch = new Map<readonly ClickEvent[], PendingSend>();
+  readonly #byBatch = new Map<SentBatch, PendingSend>();
   /** Batches the thread accepted, so that a retry after a timeout is not posted again. */
-  readonly #acceptedBatches = new WeakSet<readonly ClickEvent[]>();
+  readonly #acceptedBatches = new WeakSet<SentBatch>();
+  /** The visitor-id key the thread's event builder has, once clicks were posted. */
+  #postedSecret: string | Uint8Array | undefined;
   #seq = 0;
   /** Events ever posted, and events the thread's worker has finished with. */
   #postedEvents = 0;
@@ -274,7 +289,8 @@ class ThreadLink {
     this.#refWhileBusy();
   }
 
-  send(batch: readonly ClickEvent[]): Promise<void> {
+  /** Hands `batch` to the thread; `secret` is the visitor-id key of a batch of clicks. */
+  send(batch: SentBatch, secret?: string | Uint8Array): Promise<void> {
     const pending = this.#byBatch.get(batch);
     if (pending !== undefined) return pending.promise;
     if (this.#acceptedBatches.has(batch)) return Promise.resolve();
@@ -288,7 +304,7 @@ class ThreadLink {
       resolve = onResolve;
       reject = onReject;
     });
-    const send: PendingSend = { batch, promise, resolve, reject };
+    const send: PendingSend = { batch, secret, promise, resolve, reject };
     this.#byBatch.set(batch, send);
     this.#waiting.push(send);
     this.#waitingEvents += batch.length;
@@ -321,7 +337,7 @@ class ThreadLink {
       this.#waitingEvents -= send.batch.length;
       const seq = ++this.#seq;
       try {
-        this.#post(seq, send.batch);
+        this.#post(seq, send);
       } catch (error) {
         this.#settle(send, error as Error);
         continue;
@@ -331,7 +347,15 @@ class ThreadLink {
     }
   }
 
-  #post(seq: number, batch: readonly ClickEvent[]): void {
+  #post(seq: number, { batch, secret }: PendingSend): void {
+    if (!Array.isArray(batch)) {
+      const clicks = packClicks(batch as EmittedClicks);
+      const message: ToThread = { type: 'clicks', seq, clicks };
+      if (secret !== this.#postedSecret) message.secret = secret;
+      this.#thread.postMessage(message, clickTransferables(clicks));
+      this.#postedSecret = secret;
+      return;
+    }
     const packed = packBatch(batch);
     if (packed === undefined) {
       this.#thread.postMessage({ type: 'batch', seq, events: batch } satisfies ToThread);

@@ -1,4 +1,4 @@
-import type { ClickEvent } from '../clicks/click-event.js';
+import type { ClickEvent, ClickInput } from '../clicks/click-event.js';
 
 /** Producer side of a transport: what the emitter sends batches to. */
 export interface ClickProducer {
@@ -9,6 +9,37 @@ export interface ClickProducer {
   send(batch: readonly ClickEvent[]): Promise<void>;
   /** Releases the producer. */
   close(): Promise<void>;
+}
+
+/** Clicks as the emitter buffered them: what a {@link ClickInputProducer} is sent. */
+export interface EmittedClicks {
+  /** The clicks, as given to `emit` (each has a non-empty `code`). */
+  readonly clicks: readonly ClickInput[];
+  /** When each click happened, ms since the epoch: `times[i]` is the time of `clicks[i]`. */
+  readonly times: Float64Array;
+  /** How many clicks: `clicks.length`. */
+  readonly length: number;
+}
+
+/**
+ * A producer in this process that can also take clicks as they were emitted and build
+ * their events itself (ids, visitor ids, network prefixes, UTM), as an analytics thread
+ * does off the thread that serves requests. The emitter then hands it
+ * {@link EmittedClicks} instead of building events.
+ */
+export interface ClickInputProducer extends ClickProducer {
+  /**
+   * Sends one batch of clicks, whose events get visitor ids keyed by `secret` (the
+   * emitter's). Resolves once the batch is accepted, like `send`; since the events get
+   * their ids only where they are built, a batch sent again (the same object, as the
+   * emitter retries) after it was accepted must not be taken again.
+   */
+  sendClicks(batch: EmittedClicks, secret: string | Uint8Array): Promise<void>;
+}
+
+/** Whether `producer` takes {@link EmittedClicks} (has `sendClicks`). */
+export function takesClicks(producer: ClickProducer): producer is ClickInputProducer {
+  return typeof (producer as Partial<ClickInputProducer>).sendClicks === 'function';
 }
 
 /** One batch handed to a consumer's handler. */
