@@ -218,6 +218,38 @@ describe('createThreadedAnalytics', () => {
     expect(analytics.worker.counters().events).toBe(4);
   });
 
+  it('forwards the events it builds to the producer of a forwarding thread; a retry keeps the ids', async () => {
+    const file = tempFile();
+    const errors: string[] = [];
+    const analytics = await startThread({ file, forward: { failFirst: 2 } });
+    const shortener = await createShortener({
+      secret: 'thread-test',
+      analytics,
+      emitter: {
+        retry: { initialDelayMs: 1, maxDelayMs: 1 },
+        onError: (e) => errors.push(String(e)),
+      },
+    });
+    for (let i = 0; i < 30; i++) shortener.recordClick({ ...click(i), ts: 1e12 + i });
+    await shortener.close();
+
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const refused = lines.filter((line) => 'refused' in line).map((line) => line.refused);
+    const sent: ClickEvent[] = lines.filter((line) => 'sent' in line).map((line) => line.sent);
+    expect(refused).toHaveLength(2);
+    expect(refused[1]).toEqual(refused[0]);
+    expect(sent.map((event) => event.id)).toEqual(refused[0]);
+    const visitors = new VisitorHasher('thread-test');
+    expect(sent[3]!.visitorId).toBe(visitors.visitorId(1e12 + 3, click(3).ip, UA));
+    expect(lines.slice(-2)).toEqual([{ closed: 'producer' }, { closed: 'thread' }]);
+    expect(errors).toEqual(['Error: broker unavailable', 'Error: broker unavailable']);
+    expect(shortener.emitter.counters()).toMatchObject({ sent: 30, dropped: 0, failedSends: 2 });
+    expect(analytics.counters()).toMatchObject({ accepted: 30, rejected: 60, backlog: 0 });
+  });
+
   it('hands events that are not well-formed to the worker as they are', async () => {
     const file = tempFile();
     const errors: AnalyticsThreadErrorContext[] = [];

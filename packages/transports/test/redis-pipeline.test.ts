@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { ClickEmitter, ClickWorker } from '@linkpulse/core';
+import { ClickEmitter, ClickWorker, createThreadedAnalytics } from '@linkpulse/core';
 import { RedisCounterSink } from '@linkpulse/sinks/redis';
 import { RedisStreamsTransport } from '@linkpulse/transports/redis';
 import { Redis } from 'ioredis';
@@ -12,6 +12,7 @@ import { HUMAN_UA, totalClicks } from './kafka-helpers.js';
 
 const url = requireService('redis');
 const CRASH_WORKER = fileURLToPath(new URL('./fixtures/redis-crash-worker.ts', import.meta.url));
+const FORWARD_THREAD = new URL('./fixtures/redis-forward-thread.ts', import.meta.url);
 
 /**
  * The Redis Streams path end to end against a real redis-server: emitters (app nodes) →
@@ -95,6 +96,32 @@ describe.skipIf(!url)('Redis Streams pipeline end to end', () => {
     expect(written[0]! + written[1]!).toBe(10_000);
     expect(Math.min(...written)).toBeGreaterThan(0);
     await expect.poll(pending, { timeout: 5_000 }).toBe(0);
+  });
+
+  it('counts exactly the clicks an emitter sends through a thread that produces them', async () => {
+    const workers = [await worker(), await worker()];
+    const analytics = await createThreadedAnalytics({
+      module: FORWARD_THREAD,
+      data: { url: url!, stream },
+    });
+    stopAll.unshift(() => analytics.close());
+    const emitter = new ClickEmitter({ transport: analytics.producer, secret: 'pipeline-test' });
+    for (let i = 0; i < 3_000; i++) {
+      emitter.emit({
+        code: codes[i % codes.length]!,
+        ip: `198.51.7.${i % 250}`,
+        userAgent: HUMAN_UA,
+      });
+    }
+    await emitter.close({ timeoutMs: 20_000 });
+    expect(emitter.counters()).toMatchObject({ sent: 3_000, dropped: 0 });
+    expect(await clients[0]!.xlen(stream)).toBe(3_000);
+
+    await expect
+      .poll(() => totalClicks(sink, codes), { timeout: 20_000, interval: 50 })
+      .toBe(3_000);
+    expect(workers[0]!.counters().written + workers[1]!.counters().written).toBe(3_000);
+    expect(workers[0]!.counters().deadLettered + workers[1]!.counters().deadLettered).toBe(0);
   });
 
   it('shows a click in the stats within a second of the redirect', async () => {

@@ -2,7 +2,12 @@ import { isMainThread, type MessagePort, parentPort, workerData } from 'node:wor
 import { createInProcessAnalytics, type InProcessAnalytics } from '../analytics.js';
 import type { ClickEvent } from '../clicks/click-event.js';
 import type { ClickSink } from '../sinks/click-sink.js';
-import type { ClickWorkerOptions } from '../worker/click-worker.js';
+import type { ClickProducer } from '../transport/transport.js';
+import {
+  type ClickWorkerOptions,
+  type WorkerCounters,
+  zeroWorkerCounters,
+} from '../worker/click-worker.js';
 import { type PackedBatch, unpackBatch } from './batch-codec.js';
 import { ClickEventBuilder } from './clicks-codec.js';
 import {
@@ -23,6 +28,21 @@ export interface AnalyticsThreadConfig {
   close?: () => void | Promise<void>;
 }
 
+/**
+ * A thread that only ships clicks: it builds the events of the clicks it is sent and sends
+ * them to `forward` (a Kafka or Redis Streams producer), so that neither visitor hashing
+ * nor the transport's client runs on the thread serving requests. Workers elsewhere consume
+ * the transport. A send on the main thread resolves once `forward.send` resolved, and
+ * rejects (the emitter retries) when it rejected; a batch sent again keeps the ids its
+ * events got the first time, so the sinks' dedupe by id holds.
+ */
+export interface ForwardingThreadConfig {
+  /** Where the events go; closed when the thread closes. */
+  forward: ClickProducer;
+  /** Releases what the setup opened besides `forward`; called after it is closed. */
+  close?: () => void | Promise<void>;
+}
+
 /** What the setup of an analytics thread can do besides building its config. */
 export interface AnalyticsThreadContext {
   /** Hands a problem to the main thread's `onError`, with `stage` as its context's stage. */
@@ -37,7 +57,10 @@ export interface AnalyticsThreadContext {
 export type AnalyticsThreadSetup<Data = unknown> = (
   data: Data,
   context: AnalyticsThreadContext,
-) => AnalyticsThreadConfig | Promise<AnalyticsThreadConfig>;
+) =>
+  | AnalyticsThreadConfig
+  | ForwardingThreadConfig
+  | Promise<AnalyticsThreadConfig | ForwardingThreadConfig>;
 
 /**
  * The body of an analytics thread's module: call it once, at the top level of the module
@@ -57,6 +80,9 @@ export type AnalyticsThreadSetup<Data = unknown> = (
  * }));
  * ```
  *
+ * A setup that returns {@link ForwardingThreadConfig} (`forward`) runs no worker: the
+ * thread builds the events of the clicks it is sent and sends them to that producer.
+ *
  * Throws when not called in a thread started by `createThreadedAnalytics`.
  */
 export function runAnalyticsThread<Data = unknown>(setup: AnalyticsThreadSetup<Data>): void {
@@ -75,57 +101,135 @@ function isPacked(events: PackedBatch | readonly ClickEvent[]): events is Packed
   return !Array.isArray(events);
 }
 
+/** Batches of clicks whose events are kept after a failed send, so a retry keeps their ids. */
+const RETAINED_BATCHES = 16;
+
 async function start(
   port: MessagePort,
   post: (message: FromThread) => void,
   report: AnalyticsThreadContext['reportError'],
-  configure: () => Promise<AnalyticsThreadConfig>,
+  configure: () => Promise<AnalyticsThreadConfig | ForwardingThreadConfig>,
 ): Promise<void> {
-  let config: AnalyticsThreadConfig;
-  let analytics: InProcessAnalytics;
-  let handled = 0;
+  let pipeline: ThreadPipeline;
   try {
-    config = await configure();
-    analytics = await createInProcessAnalytics({
-      sinks: [...config.sinks],
-      worker: {
-        ...config.worker,
-        onError: (error, context) => post({ type: 'error', error: toWireError(error), context }),
-      },
-      onBatch: (records, acknowledged) => {
-        if (acknowledged) handled += records;
-        post({ type: 'progress', handled, counters: analytics.worker.counters() });
-      },
-    });
+    const config = await configure();
+    pipeline =
+      'forward' in config ? forwardingPipeline(config, post) : await sinkPipeline(config, post);
   } catch (error) {
     post({ type: 'failed', error: toWireError(error) });
     return;
   }
   let builder: ClickEventBuilder | undefined;
+  const retained = new Map<number, ClickEvent[]>();
   const onMessage = async (message: ToThread): Promise<void> => {
+    if (message.type === 'close') {
+      port.off('message', onMessage);
+      await pipeline.close(message.timeoutMs, report);
+      post({ type: 'closed', counters: pipeline.counters() });
+      return;
+    }
+    let events: readonly ClickEvent[];
     if (message.type === 'batch') {
-      const { events } = message;
-      await analytics.transport.send(isPacked(events) ? unpackBatch(events) : events);
-      post({ type: 'accepted', seq: message.seq });
-      return;
-    }
-    if (message.type === 'clicks') {
+      events = isPacked(message.events) ? unpackBatch(message.events) : message.events;
+    } else {
       if (message.secret !== undefined) builder = new ClickEventBuilder(message.secret);
-      await analytics.transport.send(builder!.build(message.clicks));
-      post({ type: 'accepted', seq: message.seq });
-      return;
+      events = retained.get(message.key) ?? builder!.build(message.clicks);
+      retained.delete(message.key);
     }
-    port.off('message', onMessage);
-    await analytics
-      .close({ timeoutMs: message.timeoutMs })
-      .catch((error) => report(error, 'close'));
     try {
-      await config.close?.();
+      await pipeline.take(events);
+      post({ type: 'accepted', seq: message.seq });
     } catch (error) {
-      report(error, 'close');
+      if (message.type === 'clicks') {
+        if (retained.size >= RETAINED_BATCHES) retained.delete(retained.keys().next().value!);
+        retained.set(message.key, events as ClickEvent[]);
+      }
+      post({ type: 'rejected', seq: message.seq, error: toWireError(error) });
     }
-    post({ type: 'closed', counters: analytics.worker.counters() });
   };
   port.on('message', onMessage);
   post({ type: 'ready' });
+}
+
+/** What the thread does with the events it is posted. */
+interface ThreadPipeline {
+  /** Takes one batch: resolves once the main thread may count it accepted, rejects if not. */
+  take(events: readonly ClickEvent[]): Promise<void>;
+  /** Drains for at most `timeoutMs`, then releases what the setup opened. */
+  close(timeoutMs: number, report: AnalyticsThreadContext['reportError']): Promise<void>;
+  /** The worker's counters (zero without a worker). */
+  counters(): WorkerCounters;
+}
+
+/** The setup's `close`, its failure reported. */
+async function closeSetup(
+  config: { close?: () => void | Promise<void> },
+  report: AnalyticsThreadContext['reportError'],
+): Promise<void> {
+  try {
+    await config.close?.();
+  } catch (error) {
+    report(error, 'close');
+  }
+}
+
+/** A memory transport feeding a worker that writes the sinks; progress after every batch. */
+async function sinkPipeline(
+  config: AnalyticsThreadConfig,
+  post: (message: FromThread) => void,
+): Promise<ThreadPipeline> {
+  let handled = 0;
+  const analytics: InProcessAnalytics = await createInProcessAnalytics({
+    sinks: [...config.sinks],
+    worker: {
+      ...config.worker,
+      onError: (error, context) => post({ type: 'error', error: toWireError(error), context }),
+    },
+    onBatch: (records, acknowledged) => {
+      if (acknowledged) handled += records;
+      post({ type: 'progress', handled, counters: analytics.worker.counters() });
+    },
+  });
+  return {
+    take: (events) => analytics.transport.send(events),
+    async close(timeoutMs, report) {
+      await analytics.close({ timeoutMs }).catch((error) => report(error, 'close'));
+      await closeSetup(config, report);
+    },
+    counters: () => analytics.worker.counters(),
+  };
+}
+
+/** Sends every batch to the setup's producer; progress once each send settled. */
+function forwardingPipeline(
+  config: ForwardingThreadConfig,
+  post: (message: FromThread) => void,
+): ThreadPipeline {
+  const counters = zeroWorkerCounters();
+  const sending = new Set<Promise<void>>();
+  let handled = 0;
+  return {
+    take(events) {
+      const send = config.forward.send(events).finally(() => {
+        sending.delete(send);
+        handled += events.length;
+        post({ type: 'progress', handled, counters });
+      });
+      sending.add(send);
+      return send;
+    },
+    async close(timeoutMs, report) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(sending),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      await config.forward.close().catch((error) => report(error, 'close'));
+      await closeSetup(config, report);
+    },
+    counters: () => counters,
+  };
 }

@@ -40,8 +40,17 @@ export interface WireError {
 /** Messages from the main thread to the analytics thread. */
 export type ToThread =
   | { type: 'batch'; seq: number; events: PackedBatch | readonly ClickEvent[] }
-  /** Clicks whose events the thread builds; `secret` comes when it differs from the last. */
-  | { type: 'clicks'; seq: number; clicks: PackedClicks; secret?: string | Uint8Array }
+  /**
+   * Clicks whose events the thread builds; `secret` comes when it differs from the last,
+   * `key` names the batch (the same for every send of one batch, so a retry keeps its ids).
+   */
+  | {
+      type: 'clicks';
+      seq: number;
+      key: number;
+      clicks: PackedClicks;
+      secret?: string | Uint8Array;
+    }
   | { type: 'close'; timeoutMs: number };
 
 /** Messages from the analytics thread to the main thread. */
@@ -49,6 +58,8 @@ export type FromThread =
   | { type: 'ready' }
   | { type: 'failed'; error: WireError }
   | { type: 'accepted'; seq: number }
+  /** A forwarding thread's producer refused the batch. */
+  | { type: 'rejected'; seq: number; error: WireError }
   | { type: 'progress'; handled: number; counters: WorkerCounters }
   | { type: 'error'; error: WireError; context: AnalyticsThreadErrorContext }
   | { type: 'closed'; counters: WorkerCounters };

@@ -68,7 +68,10 @@ export interface ThreadedAnalyticsCounters {
   backlog: number;
   /** Events in sends waiting for room in the thread's backlog. */
   waiting: number;
-  /** Events in sends rejected because the thread was closing or gone. */
+  /**
+   * Events in sends rejected: the thread was closing or gone, or (a forwarding thread) its
+   * producer refused them.
+   */
   rejected: number;
 }
 
@@ -111,6 +114,12 @@ const TYPESCRIPT = /\.[cm]?ts$/;
  * dedupe window). Batches cross packed: each distinct field value once in a table, events
  * as indexes into it, the ids apart; the thread checks each distinct value once (as
  * `decodeClickEvent` would) and its worker skips decoding the events that passed.
+ *
+ * The emitter's clicks cross as they were emitted (`producer.sendClicks`) and the thread
+ * builds their events. A thread whose setup returns `forward` (a Kafka or Redis Streams
+ * producer) sends those events there instead of to a worker: a send resolves once that
+ * producer's send resolved and rejects when it rejected, and a batch sent again keeps its
+ * event ids.
  *
  * `close()` (after the emitter has drained, as the shortener does it) lets the thread
  * drain its transport for at most `timeoutMs`, stop its worker, close its sinks and exit;
@@ -210,6 +219,9 @@ class ThreadLink {
   readonly #acceptedBatches = new WeakSet<SentBatch>();
   /** The visitor-id key the thread's event builder has, once clicks were posted. */
   #postedSecret: string | Uint8Array | undefined;
+  /** The key of each batch of clicks posted: one per batch, however often it is sent. */
+  readonly #keys = new WeakMap<SentBatch, number>();
+  #nextKey = 0;
   #seq = 0;
   /** Events ever posted, and events the thread's worker has finished with. */
   #postedEvents = 0;
@@ -350,7 +362,12 @@ class ThreadLink {
   #post(seq: number, { batch, secret }: PendingSend): void {
     if (!Array.isArray(batch)) {
       const clicks = packClicks(batch as EmittedClicks);
-      const message: ToThread = { type: 'clicks', seq, clicks };
+      let key = this.#keys.get(batch);
+      if (key === undefined) {
+        key = ++this.#nextKey;
+        this.#keys.set(batch, key);
+      }
+      const message: ToThread = { type: 'clicks', seq, key, clicks };
       if (secret !== this.#postedSecret) message.secret = secret;
       this.#thread.postMessage(message, clickTransferables(clicks));
       this.#postedSecret = secret;
@@ -394,11 +411,12 @@ class ThreadLink {
           ),
         );
         break;
-      case 'accepted': {
+      case 'accepted':
+      case 'rejected': {
         const send = this.#posted.get(message.seq);
         if (send === undefined) break;
         this.#posted.delete(message.seq);
-        this.#settle(send);
+        this.#settle(send, message.type === 'rejected' ? fromWireError(message.error) : undefined);
         break;
       }
       case 'progress':
