@@ -1,13 +1,18 @@
 import { defineConfig } from 'tsup';
 
 /**
- * `pnpm build`: the app, worker and load generator as self-contained ESM bundles in
+ * `pnpm build`: the app (and its producer thread), worker and load generator as self-contained ESM bundles in
  * `dist/` (the workspace packages from their sources, every npm dependency inlined), so
  * the container image needs `dist/` and Node, nothing else. chdb stays out: it is the
  * single-machine ClickHouse of `pnpm cluster`, never used in the images.
  */
 export default defineConfig({
-  entry: { app: 'src/app.ts', worker: 'src/worker.ts', loadgen: 'src/loadgen.ts' },
+  entry: {
+    app: 'src/app.ts',
+    'producer-thread': 'src/producer-thread.ts',
+    worker: 'src/worker.ts',
+    loadgen: 'src/loadgen.ts',
+  },
   format: ['esm'],
   platform: 'node',
   target: 'node20',

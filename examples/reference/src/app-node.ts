@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import {
   type Analytics,
   createShortener,
+  createThreadedAnalytics,
   SequenceCodeGenerator,
   type StatsReader,
 } from '@linkpulse/core';
@@ -15,14 +16,23 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { connectRedis, openClickHouse } from './backends.js';
 import type { AppConfig } from './config.js';
-import { createKafka, createTransport } from './kafka.js';
 import { addOpsRoutes, createServer } from './ops.js';
+import type { ProducerThreadData } from './producer-thread.js';
 import { TieredStatsReader } from './tiered-stats.js';
 
 /** Paths of the redirect routes, as Fastify reports them in `routeOptions.url`. */
 const REDIRECT_PATHS: ReadonlySet<string> = new Set(
   ROUTES.filter((route) => route.group === 'redirect').map((route) => route.path),
 );
+
+/**
+ * The producer thread's module: `producer-thread.js` beside the bundle, or the `.ts` source
+ * when this runs from sources (tsx), by the extension of this module.
+ */
+function producerThreadModule(): URL {
+  const here = import.meta.url;
+  return new URL(`./producer-thread${here.slice(here.lastIndexOf('.'))}`, here);
+}
 
 /** A key for one purpose derived from the shared secret, so no two uses share a key. */
 function subkey(secret: string, purpose: string): Buffer {
@@ -32,7 +42,8 @@ function subkey(secret: string, purpose: string): Buffer {
 /**
  * One stateless app node: the Fastify plugin over a shortener whose links live in Redis
  * (codes from sequence blocks of a shared Redis counter, cache invalidations over Redis
- * pub/sub) and whose clicks go to Kafka; stats come from the Redis counters the workers
+ * pub/sub) and whose clicks go to Kafka from a producer thread (which builds the events
+ * and runs the Kafka client off the request thread); stats come from the Redis counters the workers
  * keep (and from ClickHouse for old ranges when `CLICKHOUSE_URL` is set). Adds
  * `/healthz`, `/readyz` (Redis answers) and `/metrics`. Closing it stops accepting
  * requests, flushes the clicks still buffered to Kafka and closes the connections.
@@ -42,13 +53,6 @@ export async function createAppNode(config: AppConfig): Promise<FastifyInstance>
   const redis = await connectRedis(config.redisUrl, `${config.nodeName}:app`);
   const bus = new RedisInvalidationBus({ redis });
   await bus.ready();
-  const kafka = createKafka({
-    brokers: config.kafkaBrokers,
-    clientId: config.nodeName,
-    logger: app.log,
-  });
-  const transport = createTransport(kafka, config.kafkaTopic);
-
   const recent = new RedisCounterSink({ redis });
   const history = config.clickhouseUrl
     ? new ClickHouseSink({
@@ -59,11 +63,21 @@ export async function createAppNode(config: AppConfig): Promise<FastifyInstance>
   const stats: StatsReader = history
     ? new TieredStatsReader({ recent, history, recentDays: config.recentStatsDays })
     : recent;
+  const producerThread = await createThreadedAnalytics<ProducerThreadData>({
+    module: producerThreadModule(),
+    data: {
+      brokers: config.kafkaBrokers,
+      topic: config.kafkaTopic,
+      nodeName: config.nodeName,
+      logLevel: config.logLevel,
+    },
+    onError: (error, context) => app.log.error({ err: error, ...context }, 'producer thread'),
+  });
   const analytics: Analytics = {
-    producer: transport,
+    producer: producerThread.producer,
     stats,
-    async close() {
-      await transport.close();
+    async close(options) {
+      await producerThread.close(options);
       await history?.close();
     },
   };

@@ -6,11 +6,14 @@ import {
   type KafkaTransportOptions,
   noDelaySocketFactory,
 } from '@linkpulse/transports/kafka';
-import type { FastifyBaseLogger } from 'fastify';
 import { type Admin, Kafka, logLevel, Partitioners } from 'kafkajs';
+import type { BaseLogger } from 'pino';
+
+/** The pino methods kafkajs' log lines go to (a Fastify app's `log`, or a pino logger). */
+export type KafkaLogger = Pick<BaseLogger, 'error' | 'warn' | 'info' | 'debug'>;
 
 /** kafkajs log lines go to the process's pino logger, as `{ kafka: namespace, … }`. */
-function logCreator(logger: FastifyBaseLogger) {
+function logCreator(logger: KafkaLogger) {
   return () =>
     ({ namespace, level, log }: { namespace: string; level: logLevel; log: object }) => {
       const { message, timestamp: _timestamp, ...extra } = log as Record<string, unknown>;
@@ -29,7 +32,7 @@ function logCreator(logger: FastifyBaseLogger) {
 export function createKafka(options: {
   brokers: readonly string[];
   clientId: string;
-  logger: FastifyBaseLogger;
+  logger: KafkaLogger;
 }): Kafka {
   return new Kafka({
     clientId: options.clientId,
