@@ -70,6 +70,16 @@ async function startThread(
   return analytics;
 }
 
+/** A thread writing `file`, and the contexts of the errors it reports. */
+async function startThreadWithErrors(file: string) {
+  const errors: AnalyticsThreadErrorContext[] = [];
+  const analytics = await startThread(
+    { file },
+    { onError: (_error, context) => errors.push(context) },
+  );
+  return { analytics, errors };
+}
+
 function click(i: number) {
   return { code: 'thread', ip: `198.51.100.${i % 200}`, userAgent: UA, referer: 'https://t.co/x' };
 }
@@ -149,7 +159,7 @@ describe('createThreadedAnalytics', () => {
     );
   });
 
-  it('does not post a batch again when it is sent again after the thread accepted it', async () => {
+  it('does not post a batch of events or clicks again when it is sent again after the thread accepted it', async () => {
     const file = tempFile();
     const analytics = await startThread({ file });
     const batch: ClickEvent[] = [1, 2].map((i) => ({
@@ -164,22 +174,30 @@ describe('createThreadedAnalytics', () => {
       method: 'GET',
       utm: null,
     }));
-    await analytics.producer.send(batch);
-    // As the emitter does when its send timed out but the thread accepted it meanwhile.
-    await analytics.producer.send(batch);
+    const clicks = {
+      clicks: [click(1), click(2)],
+      times: new Float64Array([1e12, 1e12]),
+      length: 2,
+    };
+    const sends = [
+      () => analytics.producer.send(batch),
+      () => analytics.producer.sendClicks(clicks, 'thread-test'),
+    ];
+    for (const send of sends) {
+      await send();
+      // As the emitter does when its send timed out but the thread accepted it meanwhile.
+      await send();
+    }
     await analytics.producer.send([...batch]);
+    await analytics.producer.sendClicks({ ...clicks }, 'thread-test');
     await expect.poll(() => analytics.counters().backlog).toBe(0);
-    expect(analytics.counters().accepted).toBe(4);
-    expect(analytics.worker.counters().events).toBe(4);
+    expect(analytics.counters().accepted).toBe(8);
+    expect(analytics.worker.counters().events).toBe(8);
   });
 
   it('builds the events of emitted clicks in the thread as the emitter would here', async () => {
     const file = tempFile();
-    const errors: AnalyticsThreadErrorContext[] = [];
-    const analytics = await startThread(
-      { file },
-      { onError: (_error, context) => errors.push(context) },
-    );
+    const { analytics, errors } = await startThreadWithErrors(file);
     const secret = new Uint8Array([1, 2, 3, 250]);
     const shortener = await createShortener({ secret, analytics });
     const inputs: ClickInput[] = [
@@ -201,21 +219,6 @@ describe('createThreadedAnalytics', () => {
       const { id: _, ...fields } = expected[i]!;
       expect(click).toMatchObject(fields);
     }
-  });
-
-  it('does not post clicks again when they are sent again after the thread accepted them', async () => {
-    const analytics = await startThread({ file: tempFile() });
-    const batch = {
-      clicks: [click(1), click(2)],
-      times: new Float64Array([1e12, 1e12]),
-      length: 2,
-    };
-    await analytics.producer.sendClicks(batch, 'thread-test');
-    await analytics.producer.sendClicks(batch, 'thread-test');
-    await analytics.producer.sendClicks({ ...batch }, 'thread-test');
-    await expect.poll(() => analytics.counters().backlog).toBe(0);
-    expect(analytics.counters().accepted).toBe(4);
-    expect(analytics.worker.counters().events).toBe(4);
   });
 
   it('forwards the events it builds to the producer of a forwarding thread; a retry keeps the ids', async () => {
@@ -252,11 +255,7 @@ describe('createThreadedAnalytics', () => {
 
   it('hands events that are not well-formed to the worker as they are', async () => {
     const file = tempFile();
-    const errors: AnalyticsThreadErrorContext[] = [];
-    const analytics = await startThread(
-      { file },
-      { onError: (_error, context) => errors.push(context) },
-    );
+    const { analytics, errors } = await startThreadWithErrors(file);
     const bad = { v: 2, id: 'x', code: 'thread' } as unknown as ClickEvent;
     await analytics.producer.send([bad]);
     await expect.poll(() => analytics.worker.counters().deadLettered).toBe(1);
