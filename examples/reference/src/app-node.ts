@@ -45,7 +45,7 @@ function subkey(secret: string, purpose: string): Buffer {
  * pub/sub) and whose clicks go to Kafka from a producer thread (which builds the events
  * and runs the Kafka client off the request thread); stats come from the Redis counters the workers
  * keep (and from ClickHouse for old ranges when `CLICKHOUSE_URL` is set). Adds
- * `/healthz`, `/readyz` (Redis answers) and `/metrics`. Closing it stops accepting
+ * `/healthz`, `/readyz` (Redis answers, the producer thread runs) and `/metrics`. Closing it stops accepting
  * requests, flushes the clicks still buffered to Kafka and closes the connections.
  */
 export async function createAppNode(config: AppConfig): Promise<FastifyInstance> {
@@ -124,6 +124,15 @@ export async function createAppNode(config: AppConfig): Promise<FastifyInstance>
     baseUrl: config.baseUrl,
     trustProxy: config.trustProxy,
   });
-  addOpsRoutes(app, { registry, probes: { redis: () => redis.ping() } });
+  addOpsRoutes(app, {
+    registry,
+    probes: {
+      redis: () => redis.ping(),
+      // A crashed producer thread is not restarted: the node must be.
+      'producer-thread': async () => {
+        if (!producerThread.running) throw new Error('the producer thread is not running');
+      },
+    },
+  });
   return app;
 }

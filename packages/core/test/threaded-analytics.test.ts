@@ -313,8 +313,10 @@ describe('createThreadedAnalytics', () => {
       analytics,
       emitter: { flushIntervalMs: 10, retry: { initialDelayMs: 10, maxDelayMs: 20 } },
     });
+    expect(analytics.running).toBe(true);
     for (let i = 0; i < 10; i++) shortener.recordClick(click(i));
     await expect.poll(() => reported.length, { timeout: 5_000 }).toBe(1);
+    expect(analytics.running).toBe(false);
     const [error, context] = reported[0]!;
     expect(context).toEqual({ stage: 'thread' });
     expect(error.message).toBe('the analytics thread crashed: fixture thread crashed');

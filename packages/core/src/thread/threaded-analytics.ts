@@ -91,6 +91,11 @@ export interface ThreadedAnalytics extends Analytics {
   counters(): ThreadedAnalyticsCounters;
   /** `threadId` of the thread (as in `node:worker_threads`). */
   readonly threadId: number;
+  /**
+   * Whether the thread takes batches: started, and not closing, closed or dead (crashed or
+   * exited). A readiness probe can watch it: a dead thread is not restarted.
+   */
+  readonly running: boolean;
 }
 
 const DEFAULTS = { maxBacklog: 10_000, startTimeoutMs: 30_000, closeTimeoutMs: 5_000 };
@@ -153,6 +158,9 @@ export async function createThreadedAnalytics<Data = unknown>(
     worker: { counters: () => ({ ...link.workerCounters }) },
     counters: () => link.counters(),
     threadId: link.threadId,
+    get running() {
+      return link.running;
+    },
     close: (closeOptions) => link.close(closeOptions?.timeoutMs ?? DEFAULTS.closeTimeoutMs),
   };
 }
@@ -323,6 +331,11 @@ class ThreadLink {
     this.#pump();
     this.#refWhileBusy();
     return promise;
+  }
+
+  /** Whether the thread takes batches. */
+  get running(): boolean {
+    return this.#state === 'running';
   }
 
   counters(): ThreadedAnalyticsCounters {
