@@ -13,8 +13,12 @@ export const ENTRIES = [
 /** A child process's entry point. */
 export type Entry = (typeof ENTRIES)[number];
 
-/** Modules the servers start as analytics threads (see `servers/threads.ts`), relative to `src/`. */
-export const THREAD_ENTRIES = ['servers/counting-thread.ts', 'servers/embedded-thread.ts'] as const;
+/** Modules the bench starts as analytics threads (see `servers/threads.ts`), relative to `src/`. */
+export const THREAD_ENTRIES = [
+  'servers/counting-thread.ts',
+  'servers/embedded-thread.ts',
+  'pipelines/kafka-forward-thread.ts',
+] as const;
 
 /**
  * Third-party packages stay outside the bundle, imported by absolute path so that each

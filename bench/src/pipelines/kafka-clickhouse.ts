@@ -8,10 +8,10 @@ import {
   VisitorHasher,
 } from '@linkpulse/core';
 import { ClickHouseSink, migrate, toRawRow } from '@linkpulse/sinks/clickhouse';
-import { KafkaTransport, noDelaySocketFactory } from '@linkpulse/transports/kafka';
 import { createChdbConnection } from 'chdb/connection';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { BENCH_SECRET, benchClick } from '../traffic/clicks.js';
+import { benchKafka, benchKafkaTransport, EVENTS_PER_MESSAGE } from './kafka-client.js';
 import { emitPaced, waitFor } from './pace.js';
 import type { PipelineResult, PipelineSpec } from './pipeline-types.js';
 
@@ -26,11 +26,6 @@ const PARTITIONS = 4;
 const PRODUCE_BATCH = 5_000;
 /** The emitter's buffer: room for the batch in flight and the next ones. */
 const EMITTER_CAPACITY = 4 * PRODUCE_BATCH;
-/**
- * Clicks per Kafka message of the pipeline's transport (its `eventsPerMessage`, the
- * transport README's throughput setting); the kafkajs baseline sends one message per click.
- */
-const EVENTS_PER_MESSAGE = 500;
 /**
  * Batches the worker's consumer may hold unwritten while it keeps fetching (the transport's
  * `fetchAhead`): four per partition, on the mock four sends' worth (20,000 clicks) in all.
@@ -47,20 +42,6 @@ function chdbClient(path: string): ClickHouseClient {
   // chdb types its connection against its own copy of @clickhouse/client-common.
   return createClient({
     connection: createChdbConnection({ path }) as unknown as ClientConnection,
-  });
-}
-
-/**
- * The kafkajs client of the pipeline and of the raw kafkajs baseline alike, with Nagle's
- * algorithm off (the transport README's throughput setting).
- */
-function kafkaClient(spec: PipelineSpec): Kafka {
-  if (!spec.brokers) throw new Error('the Kafka pipelines need brokers');
-  return new Kafka({
-    clientId: 'linkpulse-bench',
-    brokers: spec.brokers.split(','),
-    logLevel: logLevel.NOTHING,
-    socketFactory: noDelaySocketFactory,
   });
 }
 
@@ -92,9 +73,7 @@ export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineRes
   const client = chdbClient(`${spec.dir}/chdb-pipeline`);
   await migrate(client);
   const sink = new ClickHouseSink({ client });
-  const transport = new KafkaTransport({
-    kafka: kafkaClient(spec),
-    producer: { createPartitioner: Partitioners.DefaultPartitioner },
+  const transport = benchKafkaTransport(spec.brokers, {
     // The raw kafkajs baseline's fetch wait. The README's light-load advice (minBytes
     // 256 KiB, maxWaitTimeInMs about 1 s) left the worker idle here: librdkafka's mock
     // broker answers a fetch that found no data only when the whole wait has run out, even
@@ -103,7 +82,6 @@ export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineRes
     consumer: { maxWaitTimeInMs: 100 },
     partitionsConsumedConcurrently: PARTITIONS,
     fetchAhead: FETCH_AHEAD,
-    eventsPerMessage: EVENTS_PER_MESSAGE,
   });
   const worker = new ClickWorker({
     consumer: transport,
@@ -173,7 +151,7 @@ export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
     throw new RangeError(`the packed baseline needs a multiple of ${perMessage} events`);
   }
   const values = clickValues(spec.events, perMessage);
-  const kafka = kafkaClient(spec);
+  const kafka = benchKafka(spec.brokers);
   const topic = `${RAW_TOPIC}.${Date.now()}`;
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   const consumer = kafka.consumer({ groupId: `bench-raw-${Date.now()}`, maxWaitTimeInMs: 100 });

@@ -1,3 +1,5 @@
+import type { FlushCpu, FlushRounds } from '../scenarios/flush-rounds.js';
+
 /** What a pipeline probe is told (passed to its process as JSON). */
 export interface PipelineSpec {
   mode: PipelineMode;
@@ -28,4 +30,22 @@ export interface PipelineResult {
   dropped: number;
   seconds: number;
   eventsPerSecond: number;
+}
+
+/**
+ * What the Kafka forwarding probe is told: the request thread's CPU of producing to Kafka
+ * through a forwarding analytics thread against producing on the request thread.
+ */
+export interface ForwardingSpec extends FlushRounds {
+  mode: 'kafka-forwarding';
+  /** Kafka brokers, `host:port,…`. */
+  brokers: string;
+}
+
+/** What the Kafka forwarding probe measured, per 1,000 clicks emitted and flushed. */
+export interface ForwardingResult extends FlushRounds {
+  /** `KafkaTransport` in a forwarding analytics thread, which builds the events. */
+  thread: FlushCpu;
+  /** `KafkaTransport` on the request thread, the events built there. */
+  inline: FlushCpu;
 }

@@ -1,9 +1,19 @@
 import { runNodeJson } from '../proc.js';
-import type { PipelineResult, PipelineSpec } from './pipeline-types.js';
+import type {
+  ForwardingResult,
+  ForwardingSpec,
+  PipelineResult,
+  PipelineSpec,
+} from './pipeline-types.js';
 
-/** Runs one pipeline probe in its own process on the server core. */
-export function runPipeline(spec: PipelineSpec): Promise<PipelineResult> {
-  return runNodeJson<PipelineResult>('server', 'scenarios/pipeline-probe.ts', [
-    JSON.stringify(spec),
-  ]);
+/**
+ * Runs one pipeline probe in its own process on the server core (the Kafka forwarding
+ * probe moves its forwarding thread to the other core).
+ */
+export function runPipeline(spec: PipelineSpec): Promise<PipelineResult>;
+export function runPipeline(spec: ForwardingSpec): Promise<ForwardingResult>;
+export function runPipeline(
+  spec: PipelineSpec | ForwardingSpec,
+): Promise<PipelineResult | ForwardingResult> {
+  return runNodeJson('server', 'scenarios/pipeline-probe.ts', [JSON.stringify(spec)]);
 }

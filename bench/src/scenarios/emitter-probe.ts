@@ -4,13 +4,13 @@
  * flushing to an analytics thread, and fills an emitter whose transport never answers.
  * Prints one {@link EmitterFigures} as JSON.
  */
-import { readdirSync } from 'node:fs';
-import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { ClickEmitter, type ClickProducer, createThreadedAnalytics } from '@linkpulse/core';
-import { mainThreadCpuTicksOf, pinThreads, TICKS_PER_SECOND } from '../proc.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ClickEmitter, type ClickProducer } from '@linkpulse/core';
 import { benchThreadModule } from '../servers/threads.js';
 import { median } from '../stats.js';
 import { BENCH_SECRET, benchClick as click } from '../traffic/clicks.js';
+import type { FlushCpu, FlushRounds } from './flush-rounds.js';
+import { startPinnedThread, timeFlushRounds } from './flush-rounds-probe.js';
 
 /** What the probe measured. */
 export interface EmitterFigures {
@@ -22,16 +22,11 @@ export interface EmitterFigures {
   /** Median µs to flush 1,000 buffered clicks (build events, send) with distinct visitors. */
   flushUs: number;
   /** Request-thread CPU of emitting and flushing 1,000 clicks to an analytics thread. */
-  threaded: {
-    /** Median per round, µs: clicks sent as emitted, the thread builds the events. */
-    clicksUs: number;
-    /** Median per round, µs: events built on this thread and sent (as before `sendClicks`). */
-    eventsUs: number;
-    rounds: number;
-    /** Flushes of 1,000 clicks per round of each variant. */
-    flushesPerRound: { clicks: number; events: number };
-    /** Request-thread CPU per variant over all rounds, ms. */
-    totalCpuMs: { clicks: number; events: number };
+  threaded: FlushRounds & {
+    /** Clicks sent as emitted, the thread builds the events. */
+    clicks: FlushCpu;
+    /** Events built on this thread and sent (as before `sendClicks`). */
+    events: FlushCpu;
   };
   stalled: {
     emits: number;
@@ -101,79 +96,27 @@ async function timeFlushes(): Promise<number> {
   return median(times);
 }
 
-/** CPU time of this process's main thread so far, µs (10 ms resolution). */
-const mainThreadCpuUs = (): number =>
-  (mainThreadCpuTicksOf(process.pid) * 1_000_000) / TICKS_PER_SECOND;
-const threadIds = (): number[] => readdirSync('/proc/self/task').map(Number);
-
 /**
  * The request thread's CPU per 1,000 clicks emitted and flushed to an analytics thread
  * (counting sink), as the adapters do: clicks cross and the thread builds the events, or,
- * as the baseline, events are built here and sent. Alternating rounds of each, the thread
- * idle at the start of each; each round runs as many flushes as take about
- * `threadRoundCpuMs` of CPU (sized by a warm-up round), far above the 10 ms resolution.
+ * as the baseline, events are built here and sent (see {@link timeFlushRounds}).
  */
 async function timeThreadedFlushes(): Promise<EmitterFigures['threaded']> {
-  const before = new Set(threadIds());
-  const analytics = await createThreadedAnalytics({
+  const analytics = await startPinnedThread({
     module: benchThreadModule('servers/counting-thread.ts'),
   });
-  // As in the redirect scenario: the analytics thread gets the other core.
-  pinThreads(
-    threadIds().filter((id) => !before.has(id)),
-    'load',
-  );
   const eventsOnly: ClickProducer = {
     send: (batch) => analytics.producer.send(batch),
     close: async () => {},
   };
-  const inputs = Array.from({ length: 100_000 }, (_, i) => click(i));
-  let next = 0;
-  const variants = [analytics.producer, eventsOnly].map((transport) => ({
-    emitter: new ClickEmitter({
-      transport,
-      secret: BENCH_SECRET,
-      maxBatchSize: 1_000,
-      flushIntervalMs: 1e9,
-    }),
-    flushes: 0,
-    perRound: [] as number[],
-    totalUs: 0,
-  }));
-  /** µs of this thread's CPU for `count` flushes of 1,000 clicks, the thread idle before. */
-  const run = async (emitter: ClickEmitter, count: number): Promise<number> => {
-    while (analytics.counters().backlog > 0) await sleep(1);
-    const start = mainThreadCpuUs();
-    for (let f = 0; f < count; f++) {
-      for (let i = 0; i < 1_000; i++) emitter.emit(inputs[next++ % inputs.length]!);
-      await emitter.flush();
-    }
-    return mainThreadCpuUs() - start;
-  };
-  // Warm-up, which also sizes the rounds (to within a tick of CPU).
-  const warmupFlushes = 200;
-  for (const variant of variants) {
-    const us = Math.max(await run(variant.emitter, warmupFlushes), 1e6 / TICKS_PER_SECOND);
-    variant.flushes = Math.ceil((threadRoundCpuMs * 1_000 * warmupFlushes) / us);
-  }
-  for (let round = 0; round < threadRounds; round++) {
-    // The order alternates from round to round.
-    for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
-      const us = await run(variant.emitter, variant.flushes);
-      variant.perRound.push(us / variant.flushes);
-      variant.totalUs += us;
-    }
-  }
-  for (const { emitter } of variants) await emitter.close();
+  const rounds = { rounds: threadRounds, roundCpuMs: threadRoundCpuMs };
+  const [clicks, events] = await timeFlushRounds(
+    analytics,
+    [analytics.producer, eventsOnly],
+    rounds,
+  );
   await analytics.close();
-  const [clicks, events] = variants as [(typeof variants)[0], (typeof variants)[0]];
-  return {
-    clicksUs: median(clicks.perRound),
-    eventsUs: median(events.perRound),
-    rounds: threadRounds,
-    flushesPerRound: { clicks: clicks.flushes, events: events.flushes },
-    totalCpuMs: { clicks: clicks.totalUs / 1_000, events: events.totalUs / 1_000 },
-  };
+  return { ...rounds, clicks: clicks!, events: events! };
 }
 
 async function fillStalled(): Promise<EmitterFigures['stalled']> {

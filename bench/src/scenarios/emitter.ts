@@ -1,15 +1,10 @@
-import type { Profile } from '../config.js';
 import { runNodeJson } from '../proc.js';
 import { MIB, type ScenarioContext } from './context.js';
 import type { EmitterFigures } from './emitter-probe.js';
+import { flushRoundsNote } from './flush-rounds.js';
 
 /** Heap growth between 100,000 and 1,000,000 stalled emits that still counts as bounded. */
 const BOUNDED_GROWTH_MIB = 1;
-/**
- * Request-thread CPU per round of each variant of the flushes to an analytics thread, ms:
- * tens of 10 ms ticks, and over 2 s per variant in a full run.
- */
-const THREAD_ROUND_CPU_MS: Record<Profile['name'], number> = { quick: 250, full: 600 };
 
 /**
  * Scenario 2: ns per `emit()`, the cost of a flush of 1,000 events, the request thread's
@@ -18,7 +13,6 @@ const THREAD_ROUND_CPU_MS: Record<Profile['name'], number> = { quick: 250, full:
  */
 export async function emitterScenario(context: ScenarioContext): Promise<void> {
   const { profile, collector, log } = context;
-  const roundCpuMs = THREAD_ROUND_CPU_MS[profile.name];
   log(
     `emitter: ${profile.emitCalls.toLocaleString('en-US')} emits, ${profile.flushes} flushes, ${profile.rounds} rounds of flushes to an analytics thread, ${profile.stalledEmits.toLocaleString('en-US')} stalled emits`,
   );
@@ -31,7 +25,7 @@ export async function emitterScenario(context: ScenarioContext): Promise<void> {
         profile.flushes,
         profile.stalledEmits,
         profile.rounds,
-        roundCpuMs,
+        profile.flushRoundCpuMs,
       ]),
     ],
     ['--expose-gc'],
@@ -60,11 +54,11 @@ export async function emitterScenario(context: ScenarioContext): Promise<void> {
     subject: 'flush to an analytics thread, clicks cross',
     baseline: 'events built on the request thread',
     metric: 'request-thread CPU µs per 1,000 clicks',
-    value: t.clicksUs,
-    baselineValue: t.eventsUs,
+    value: t.clicks.us,
+    baselineValue: t.events.us,
     target: null,
     met: null,
-    note: `CPU time of the request (main) thread alone (/proc task stat), not wall: emit + flush of 1,000 clicks (100,000 distinct IPs) to createThreadedAnalytics (counting sink, thread on the other core); the producer as is gets the clicks packed and the thread builds the events; the baseline producer has only send, so events are built, packed and posted here; median of ${t.rounds} alternating rounds of ~${roundCpuMs} ms CPU (${t.flushesPerRound.clicks} and ${t.flushesPerRound.events} flushes), the thread idle at each round's start; ${(t.totalCpuMs.clicks / 1_000).toFixed(1)} and ${(t.totalCpuMs.events / 1_000).toFixed(1)} s CPU in all`,
+    note: `CPU time of the request (main) thread alone (/proc task stat), not wall: emit + flush of 1,000 clicks (100,000 distinct IPs) to createThreadedAnalytics (counting sink, thread on the other core); the producer as is gets the clicks packed and the thread builds the events; the baseline producer has only send, so events are built, packed and posted here; ${flushRoundsNote(t, t.clicks, t.events)}`,
   });
   const s = figures.stalled;
   const exact =
