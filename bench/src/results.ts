@@ -14,7 +14,7 @@ export interface BenchEntry {
   /** `null` when the scenario did not run (see `note`). */
   value: number | null;
   baselineValue: number | null;
-  /** `value / baselineValue`, unless the scenario says otherwise in `note` (redirect req/s: the median per-round ratio). */
+  /** `value / baselineValue`, unless the scenario says otherwise in `note` (redirect req/s and req per CPU-second: the median per-round ratio). */
   ratio: number | null;
   /** The target as text, e.g. `>= 0.95` (of the ratio) or `< 250` (of the value). */
   target: string | null;

@@ -1,4 +1,4 @@
-import { alternate, type Summary } from '../load/alternate.js';
+import { alternate, type RoundSample, type Summary } from '../load/alternate.js';
 import type { SubjectOptions } from '../servers/bench-server.js';
 import { type ServerHandle, startServer } from '../servers/server-handle.js';
 import type { SubjectName } from '../servers/subjects.js';
@@ -22,6 +22,15 @@ const PAIRS: readonly [string, string, number | null][] = [
   ['fastify-naive', 'fastify-bare', null],
   [STALLED_PLUGIN, 'fastify-bare', null],
 ];
+
+/** Per round, the subject's `figure` ÷ the baseline's, the servers having run seconds apart. */
+function perRoundRatios(
+  value: Summary,
+  base: Summary,
+  figure: (round: RoundSample) => number,
+): number[] {
+  return value.rounds.map((round, i) => figure(round) / figure(base.rounds[i]!));
+}
 
 /** Request-thread busy share from which a server counts as the limit of its own rate. */
 const SATURATED = 0.9;
@@ -77,7 +86,7 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
       // Servers alternate within a round, so each round's ratio pairs two measurements taken
       // seconds apart; the ratio of the two medians may pair a quiet round of one server with
       // a disturbed round of the other. The target is checked on the median per-round ratio.
-      const perRound = value.rounds.map((round, i) => round.rps / base.rounds[i]!.rps);
+      const perRound = perRoundRatios(value, base, (round) => round.rps);
       const ratio = median(perRound);
       const limited = [subject, baseline].filter(
         (name) => (name === subject ? value : base).utilisation < SATURATED,
@@ -98,30 +107,36 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
             ', ',
           )}; request thread busy ${(value.utilisation * 100).toFixed(0)} % vs ${(base.utilisation * 100).toFixed(0)} %${limited.length === 0 ? '' : ` (request thread of ${limited.join(' and ')} below ${SATURATED * 100} % busy: the load generator's core, which also runs any analytics thread, was the limit; see req per CPU-second)`}`,
       });
-      // Throughput per CPU-second of the server: what the ratio is at full saturation.
-      collector.add({
-        scenario: 'redirect',
-        subject,
-        baseline,
-        metric: 'req per server CPU-s',
-        value: 1e6 / value.cpuUsPerRequest,
-        baselineValue: 1e6 / base.cpuUsPerRequest,
-        target: null,
-        met: null,
-        note: `${value.cpuUsPerRequest.toFixed(1)} vs ${base.cpuUsPerRequest.toFixed(1)} µs of server CPU per request, all threads, deferred pipeline work included`,
-      });
-      // The same for the request thread alone: what analytics costs the thread that redirects.
-      collector.add({
-        scenario: 'redirect',
-        subject,
-        baseline,
-        metric: 'req per request-thread CPU-s',
-        value: 1e6 / value.requestThreadCpuUs,
-        baselineValue: 1e6 / base.requestThreadCpuUs,
-        target: null,
-        met: null,
-        note: `${value.requestThreadCpuUs.toFixed(1)} vs ${base.requestThreadCpuUs.toFixed(1)} µs of request-thread CPU per request`,
-      });
+      // Throughput per CPU-second of the server (what the ratio is at full saturation), and
+      // of the request thread alone (what analytics costs the thread that redirects); like
+      // req/s, the ratio is the median of the per-round ratios.
+      const perCpuSecond = [
+        [
+          'req per server CPU-s',
+          (round: RoundSample) => round.cpuUsPerRequest,
+          'server CPU per request, all threads, deferred pipeline work included',
+        ],
+        [
+          'req per request-thread CPU-s',
+          (round: RoundSample) => round.requestThreadCpuUs,
+          'request-thread CPU per request',
+        ],
+      ] as const;
+      for (const [metric, cpuUs, what] of perCpuSecond) {
+        const cpuRatios = perRoundRatios(value, base, (round) => 1e6 / cpuUs(round));
+        collector.add({
+          scenario: 'redirect',
+          subject,
+          baseline,
+          metric,
+          value: 1e6 / median(value.rounds.map(cpuUs)),
+          baselineValue: 1e6 / median(base.rounds.map(cpuUs)),
+          ratio: median(cpuRatios),
+          target: null,
+          met: null,
+          note: `µs of ${what}, per round: ${value.rounds.map((round) => cpuUs(round).toFixed(1)).join(', ')} vs ${base.rounds.map((round) => cpuUs(round).toFixed(1)).join(', ')}; ratio: the median of the per-round ratios ${cpuRatios.map((r) => r.toFixed(3)).join(', ')}`,
+        });
+      }
     }
     for (const [name, summary] of byName) {
       if (name === 'node-http' || name === 'express-bare') {
