@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   type AnalyticsThreadErrorContext,
   type ClickEvent,
@@ -221,36 +222,66 @@ describe('createThreadedAnalytics', () => {
     }
   });
 
-  it('forwards the events it builds to the producer of a forwarding thread; a retry keeps the ids', async () => {
-    const file = tempFile();
-    const errors: string[] = [];
-    const analytics = await startThread({ file, forward: { failFirst: 2 } });
-    const shortener = await createShortener({
-      secret: 'thread-test',
-      analytics,
-      emitter: {
-        retry: { initialDelayMs: 1, maxDelayMs: 1 },
-        onError: (e) => errors.push(String(e)),
-      },
-    });
-    for (let i = 0; i < 30; i++) shortener.recordClick({ ...click(i), ts: 1e12 + i });
-    await shortener.close();
+  it.each([
+    ['rejects', false],
+    ['throws', true],
+  ])(
+    'forwards the events it builds to a producer that first %s; a retry keeps the ids',
+    async (_, throwSync) => {
+      const file = tempFile();
+      const errors: string[] = [];
+      const analytics = await startThread({ file, forward: { failFirst: 2, throwSync } });
+      const shortener = await createShortener({
+        secret: 'thread-test',
+        analytics,
+        emitter: {
+          retry: { initialDelayMs: 1, maxDelayMs: 1 },
+          onError: (e) => errors.push(String(e)),
+        },
+      });
+      for (let i = 0; i < 30; i++) shortener.recordClick({ ...click(i), ts: 1e12 + i });
+      await shortener.close();
 
-    const lines = readFileSync(file, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-    const refused = lines.filter((line) => 'refused' in line).map((line) => line.refused);
-    const sent: ClickEvent[] = lines.filter((line) => 'sent' in line).map((line) => line.sent);
-    expect(refused).toHaveLength(2);
-    expect(refused[1]).toEqual(refused[0]);
-    expect(sent.map((event) => event.id)).toEqual(refused[0]);
-    const visitors = new VisitorHasher('thread-test');
-    expect(sent[3]!.visitorId).toBe(visitors.visitorId(1e12 + 3, click(3).ip, UA));
-    expect(lines.slice(-2)).toEqual([{ closed: 'producer' }, { closed: 'thread' }]);
-    expect(errors).toEqual(['Error: broker unavailable', 'Error: broker unavailable']);
-    expect(shortener.emitter.counters()).toMatchObject({ sent: 30, dropped: 0, failedSends: 2 });
-    expect(analytics.counters()).toMatchObject({ accepted: 30, rejected: 60, backlog: 0 });
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      const refused = lines.filter((line) => 'refused' in line).map((line) => line.refused);
+      const sent: ClickEvent[] = lines.filter((line) => 'sent' in line).map((line) => line.sent);
+      expect(refused).toHaveLength(2);
+      expect(refused[1]).toEqual(refused[0]);
+      expect(sent.map((event) => event.id)).toEqual(refused[0]);
+      const visitors = new VisitorHasher('thread-test');
+      expect(sent[3]!.visitorId).toBe(visitors.visitorId(1e12 + 3, click(3).ip, UA));
+      expect(lines.slice(-2)).toEqual([{ closed: 'producer' }, { closed: 'thread' }]);
+      expect(errors).toEqual(['Error: broker unavailable', 'Error: broker unavailable']);
+      expect(shortener.emitter.counters()).toMatchObject({ sent: 30, dropped: 0, failedSends: 2 });
+      expect(analytics.counters()).toMatchObject({ accepted: 30, rejected: 60, backlog: 0 });
+    },
+  );
+
+  it('lets the process exit once a forwarding thread has sent everything, without close()', () => {
+    const file = tempFile();
+    const script = `
+      import { createThreadedAnalytics } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+      const analytics = await createThreadedAnalytics({
+        module: ${JSON.stringify(FIXTURE.href)},
+        data: { file: ${JSON.stringify(file)}, forward: { failFirst: 0 } },
+      });
+      const clicks = [{ code: 'thread', ip: '198.51.100.1' }];
+      await analytics.producer.sendClicks({ clicks, times: new Float64Array([1e12]), length: 1 }, 's');
+    `;
+    const entry = join(dirname(file), 'send-and-return.mjs');
+    writeFileSync(entry, script);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=source', entry], {
+      cwd: process.cwd(),
+      timeout: 10_000,
+      encoding: 'utf8',
+    });
+    expect(child.error).toBeUndefined();
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toContain('"sent"');
   });
 
   it('hands events that are not well-formed to the worker as they are', async () => {

@@ -35,8 +35,8 @@ export function assertClickInput(input: ClickInput, ts: number): void {
 }
 
 /**
- * Builds the {@link ClickEvent} v1 of one click; the emitter calls it at flush, never in
- * `emit`. The raw IP is replaced by a visitor id and a network prefix. `method` is `HEAD`
+ * Builds the {@link ClickEvent} v1 of one click; the emitter calls it at flush (an
+ * analytics thread, for the clicks it is handed), never in `emit`. The raw IP is replaced by a visitor id and a network prefix. `method` is `HEAD`
  * for a HEAD request and `GET` for anything else (adapters record only GET and HEAD
  * redirects); a missing user agent becomes `''`, a missing or empty referer `null`. The IP
  * prefix and UTM parameters are remembered for recent addresses and query strings, so

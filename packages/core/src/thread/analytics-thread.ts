@@ -33,8 +33,9 @@ export interface AnalyticsThreadConfig {
  * them to `forward` (a Kafka or Redis Streams producer), so that neither visitor hashing
  * nor the transport's client runs on the thread serving requests. Workers elsewhere consume
  * the transport. A send on the main thread resolves once `forward.send` resolved, and
- * rejects (the emitter retries) when it rejected; a batch sent again keeps the ids its
- * events got the first time, so the sinks' dedupe by id holds.
+ * rejects (the emitter retries) when it rejected (or threw); a batch sent again keeps the
+ * ids its events got the first time, so the sinks' dedupe by id holds (the thread keeps the
+ * events of the 16 batches refused last: an emitter retries one batch at a time).
  */
 export interface ForwardingThreadConfig {
   /** Where the events go; closed when the thread closes. */
@@ -128,33 +129,64 @@ async function start(
       post({ type: 'closed', counters: pipeline.counters() });
       return;
     }
-    let events: readonly ClickEvent[];
-    if (message.type === 'batch') {
-      events = isPacked(message.events) ? unpackBatch(message.events) : message.events;
-    } else {
-      if (message.secret !== undefined) builder = new ClickEventBuilder(message.secret);
-      events = retained.get(message.key) ?? builder!.build(message.clicks);
-      retained.delete(message.key);
+    if (message.type === 'clicks' && message.secret !== undefined) {
+      builder = new ClickEventBuilder(message.secret);
     }
+    let events: readonly ClickEvent[] = [];
     try {
+      events = eventsOf(message, builder, retained);
       await pipeline.take(events);
       post({ type: 'accepted', seq: message.seq });
+      pipeline.settled(events.length, true);
     } catch (error) {
-      if (message.type === 'clicks') {
+      if (message.type === 'clicks' && events.length > 0) {
         if (retained.size >= RETAINED_BATCHES) retained.delete(retained.keys().next().value!);
         retained.set(message.key, events as ClickEvent[]);
       }
       post({ type: 'rejected', seq: message.seq, error: toWireError(error) });
+      pipeline.settled(sizeOf(message), false);
     }
   };
   port.on('message', onMessage);
   post({ type: 'ready' });
 }
 
+/**
+ * The events of a posted batch: unpacked, or built from clicks (those of a batch refused
+ * before keep the events, and so the ids, they got then).
+ */
+function eventsOf(
+  message: Extract<ToThread, { type: 'batch' | 'clicks' }>,
+  builder: ClickEventBuilder | undefined,
+  retained: Map<number, ClickEvent[]>,
+): readonly ClickEvent[] {
+  if (message.type === 'batch') {
+    return isPacked(message.events) ? unpackBatch(message.events) : message.events;
+  }
+  const kept = retained.get(message.key);
+  if (kept !== undefined) {
+    retained.delete(message.key);
+    return kept;
+  }
+  if (builder === undefined) throw new Error('clicks were sent without the visitor-id secret');
+  return builder.build(message.clicks);
+}
+
+/** How many events the main thread counts in a posted batch. */
+function sizeOf(message: Extract<ToThread, { type: 'batch' | 'clicks' }>): number {
+  if (message.type === 'clicks') return message.clicks.times.length;
+  return isPacked(message.events) ? message.events.ts.length : message.events.length;
+}
+
 /** What the thread does with the events it is posted. */
 interface ThreadPipeline {
   /** Takes one batch: resolves once the main thread may count it accepted, rejects if not. */
   take(events: readonly ClickEvent[]): Promise<void>;
+  /**
+   * Told after the main thread was told the outcome of a batch of `count` events, so that
+   * progress reaches it after the batch's answer.
+   */
+  settled(count: number, accepted: boolean): void;
   /** Drains for at most `timeoutMs`, then releases what the setup opened. */
   close(timeoutMs: number, report: AnalyticsThreadContext['reportError']): Promise<void>;
   /** The worker's counters (zero without a worker). */
@@ -192,6 +224,12 @@ async function sinkPipeline(
   });
   return {
     take: (events) => analytics.transport.send(events),
+    settled(count, accepted) {
+      // The worker reports what it handled; a batch the transport refused never reaches it.
+      if (accepted) return;
+      handled += count;
+      post({ type: 'progress', handled, counters: analytics.worker.counters() });
+    },
     async close(timeoutMs, report) {
       await analytics.close({ timeoutMs }).catch((error) => report(error, 'close'));
       await closeSetup(config, report);
@@ -210,13 +248,26 @@ function forwardingPipeline(
   let handled = 0;
   return {
     take(events) {
-      const send = config.forward.send(events).finally(() => {
-        sending.delete(send);
-        handled += events.length;
-        post({ type: 'progress', handled, counters });
-      });
-      sending.add(send);
+      let send: Promise<void>;
+      try {
+        send = Promise.resolve(config.forward.send(events));
+      } catch (error) {
+        send = Promise.reject(error);
+      }
+      const settled: Promise<void> = send.then(
+        () => {
+          sending.delete(settled);
+        },
+        () => {
+          sending.delete(settled);
+        },
+      );
+      sending.add(settled);
       return send;
+    },
+    settled(count) {
+      handled += count;
+      post({ type: 'progress', handled, counters });
     },
     async close(timeoutMs, report) {
       let timer: NodeJS.Timeout | undefined;

@@ -39,8 +39,8 @@ export interface ThreadedAnalyticsOptions<Data = unknown> {
   stats?: StatsReader;
   /**
    * Events the thread may hold that its worker has not finished with (queued, being
-   * written, or waiting to be redelivered). A send that would go past it waits until the
-   * worker catches up, so a slow thread pushes back on the emitter (which keeps buffering,
+   * written, or waiting to be redelivered; a forwarding thread: whose send to its producer
+   * has not settled). A send that would go past it waits until the thread catches up, so a slow thread pushes back on the emitter (which keeps buffering,
    * then drops the oldest clicks and counts them) instead of growing without bound. One
    * batch larger than this is let through when the thread holds nothing. Default 10,000.
    */
@@ -64,7 +64,7 @@ export interface ThreadedAnalyticsOptions<Data = unknown> {
 export interface ThreadedAnalyticsCounters {
   /** Events in batches the thread accepted (their sends resolved). */
   accepted: number;
-  /** Events handed to the thread that its worker has not finished with (see `maxBacklog`). */
+  /** Events handed to the thread that it has not finished with (see `maxBacklog`). */
   backlog: number;
   /** Events in sends waiting for room in the thread's backlog. */
   waiting: number;
@@ -85,6 +85,7 @@ export interface ThreadedAnalytics extends Analytics {
   /**
    * The thread's worker counters as last reported (after every batch and on close), so
    * that `registerWorkerMetrics(analytics.worker)` works as for in-process analytics.
+   * A forwarding thread has no worker: all zero.
    */
   readonly worker: { counters(): WorkerCounters };
   /** The main-thread side's counters, read synchronously. */
@@ -124,10 +125,13 @@ const TYPESCRIPT = /\.[cm]?ts$/;
  * builds their events. A thread whose setup returns `forward` (a Kafka or Redis Streams
  * producer) sends those events there instead of to a worker: a send resolves once that
  * producer's send resolved and rejects when it rejected, and a batch sent again keeps its
- * event ids.
+ * event ids (the thread keeps the events of the 16 batches refused last: enough for the
+ * one batch each emitter retries at a time).
  *
  * `close()` (after the emitter has drained, as the shortener does it) lets the thread
- * drain its transport for at most `timeoutMs`, stop its worker, close its sinks and exit;
+ * drain its transport for at most `timeoutMs`, stop its worker, close its sinks and exit
+ * (a forwarding thread: wait for its producer's pending sends, close the producer, exit);
+ * sends still pending then reject with `unavailable`;
  * a thread that takes `timeoutMs` + 5 s is terminated and reported. A thread that crashes
  * is reported to `onError`, its pending sends reject with `unavailable`, and `close()`
  * still resolves.
@@ -430,6 +434,7 @@ class ThreadLink {
         if (send === undefined) break;
         this.#posted.delete(message.seq);
         this.#settle(send, message.type === 'rejected' ? fromWireError(message.error) : undefined);
+        this.#refWhileBusy();
         break;
       }
       case 'progress':
@@ -459,7 +464,12 @@ class ThreadLink {
       );
       return;
     }
-    if (this.#state === 'closed' || this.#state === 'dead') return;
+    if (this.#state === 'dead') return;
+    if (this.#state === 'closed') {
+      // Sends still pending when the thread gave up draining never get an answer.
+      this.#failPending(this.#unavailable());
+      return;
+    }
     this.#state = 'dead';
     const error = new LinkPulseError(
       'unavailable',
