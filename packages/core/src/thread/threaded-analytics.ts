@@ -40,9 +40,10 @@ export interface ThreadedAnalyticsOptions<Data = unknown> {
   /**
    * Events the thread may hold that its worker has not finished with (queued, being
    * written, or waiting to be redelivered; a forwarding thread: whose send to its producer
-   * has not settled). A send that would go past it waits until the thread catches up, so a slow thread pushes back on the emitter (which keeps buffering,
-   * then drops the oldest clicks and counts them) instead of growing without bound. One
-   * batch larger than this is let through when the thread holds nothing. Default 10,000.
+   * has not settled). A send that would go past it waits until the thread catches up, so
+   * a slow thread pushes back on the emitter (which keeps buffering, then drops the oldest
+   * clicks and counts them) instead of growing without bound. One batch larger than this
+   * is let through when the thread holds nothing. Default 10,000.
    */
   maxBacklog?: number;
   /** How long to wait for the thread's setup before giving up. Default 30,000 ms. */
