@@ -7,6 +7,13 @@ export interface Profile {
   warmupS: number;
   /** Seconds of load per subject per round. */
   durationS: number;
+  /**
+   * Start every server afresh for each of its rounds (and warm it up each time) rather than
+   * once for the sitting: on this VM two processes of one server can differ by 20 % in CPU
+   * per request for as long as they live. Costs a start and a warm-up per round, too slow
+   * for `--quick`.
+   */
+  freshServers: boolean;
   /** Open connections of the load generator. */
   connections: number;
   /** Requests in flight per connection at saturation. */
@@ -45,6 +52,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     rounds: 3,
     warmupS: 0.5,
     durationS: 1,
+    freshServers: false,
     connections: 64,
     pipelining: 1,
     references: false,
@@ -62,6 +70,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     rounds: 5,
     warmupS: 4,
     durationS: 8,
+    freshServers: true,
     connections: 64,
     pipelining: 1,
     references: true,

@@ -42,6 +42,8 @@ const result = await runLoad({
   connections: 64,
   pipelining: Number(process.env.PIPELINING ?? 1),
   durationS: seconds,
+  // A fixed request rate (req/s) instead of saturation, as the faults scenario runs.
+  rate: process.env.RATE === undefined ? undefined : Number(process.env.RATE),
 });
 await server.stop();
 console.log(`${subject}: ${Math.round(result.rps)} req/s under the profiler`);

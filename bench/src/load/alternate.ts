@@ -36,6 +36,11 @@ export interface Summary {
   /** Responses other than 302, over all rounds. */
   unexpected: number;
   rounds: RoundSample[];
+  /**
+   * What the server processes answered to `stats()` after their load: one per round with
+   * fresh servers, else the one process's counters at the end.
+   */
+  stats: Record<string, unknown>[];
 }
 
 /** Load settings minus the URL, which comes from each server. */
@@ -63,33 +68,66 @@ async function measure(server: ServerHandle, settings: LoadSettings): Promise<Ro
   };
 }
 
+/** A server the rounds start afresh each time: its label and how to start it. */
+export interface Contender {
+  label: string;
+  start(): Promise<ServerHandle>;
+}
+
 /**
- * Warms every server up, then runs `rounds` rounds in which each server gets the same load
- * in turn, the order rotating from round to round (A B C, B C A, …) so that drift on the
- * machine spreads evenly. Returns the medians per server.
+ * Runs `rounds` rounds in which each contender gets the same load in turn, the order
+ * rotating from round to round (A B C, B C A, …) so that drift on the machine spreads
+ * evenly. With `fresh`, every turn starts a new server process, warms it up, measures it,
+ * reads its `stats()` and stops it: on this VM two processes of the same server can differ
+ * by 20 % in CPU per request for as long as they live (where their memory landed), and one
+ * process per subject for the whole sitting lets one unlucky start bias every round.
+ * Without, each contender is started and warmed up once and serves all its rounds.
+ * Returns the medians per contender label.
  */
 export async function alternate(
-  servers: readonly ServerHandle[],
-  rounds: number,
-  warmup: LoadSettings,
-  settingsFor: (server: ServerHandle) => LoadSettings,
+  contenders: readonly Contender[],
+  options: { rounds: number; fresh: boolean; warmup: LoadSettings; settings: LoadSettings },
   log: (line: string) => void,
-): Promise<Map<ServerHandle, Summary>> {
-  for (const server of servers) await measure(server, warmup);
-  const samples = new Map<ServerHandle, RoundSample[]>(servers.map((server) => [server, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < servers.length; i++) {
-      const server = servers[(i + round) % servers.length]!;
-      const sample = await measure(server, settingsFor(server));
-      samples.get(server)!.push(sample);
-      log(
-        `  round ${round + 1}/${rounds} ${server.label.padEnd(24)} ${Math.round(sample.rps)} req/s, p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99.toFixed(2)} ms, RSS ${(sample.rssPeak / 2 ** 20).toFixed(0)} MiB, CPU ${sample.cpuUsPerRequest.toFixed(1)} µs/req (request thread ${sample.requestThreadCpuUs.toFixed(1)}), busy ${(sample.utilisation * 100).toFixed(0)} %`,
-      );
+): Promise<Map<string, Summary>> {
+  const { rounds, fresh, warmup, settings } = options;
+  const samples = new Map<string, RoundSample[]>(contenders.map(({ label }) => [label, []]));
+  const stats = new Map<string, Record<string, unknown>[]>(
+    contenders.map(({ label }) => [label, []]),
+  );
+  const running = new Map<string, ServerHandle>();
+  /** The contender's server for one turn, started (and warmed up) when it has none. */
+  const serverFor = async (contender: Contender): Promise<ServerHandle> => {
+    let server = running.get(contender.label);
+    if (server === undefined) {
+      server = await contender.start();
+      running.set(contender.label, server);
+      await measure(server, warmup);
     }
+    return server;
+  };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < contenders.length; i++) {
+        const contender = contenders[(i + round) % contenders.length]!;
+        const server = await serverFor(contender);
+        const sample = await measure(server, settings);
+        samples.get(contender.label)!.push(sample);
+        if (fresh || round === rounds - 1) stats.get(contender.label)!.push(await server.stats());
+        if (fresh) {
+          running.delete(contender.label);
+          await server.stop();
+        }
+        log(
+          `  round ${round + 1}/${rounds} ${contender.label.padEnd(24)} ${Math.round(sample.rps)} req/s, p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99.toFixed(2)} ms, RSS ${(sample.rssPeak / 2 ** 20).toFixed(0)} MiB, CPU ${sample.cpuUsPerRequest.toFixed(1)} µs/req (request thread ${sample.requestThreadCpuUs.toFixed(1)}), busy ${(sample.utilisation * 100).toFixed(0)} %`,
+        );
+      }
+    }
+  } finally {
+    await Promise.all([...running.values()].map((server) => server.stop()));
   }
-  const summaries = new Map<ServerHandle, Summary>();
-  for (const [server, list] of samples) {
-    summaries.set(server, {
+  const summaries = new Map<string, Summary>();
+  for (const [label, list] of samples) {
+    summaries.set(label, {
       rps: median(list.map((s) => s.rps)),
       p50: median(list.map((s) => s.p50)),
       p99: median(list.map((s) => s.p99)),
@@ -109,6 +147,7 @@ export async function alternate(
         0,
       ),
       rounds: list,
+      stats: stats.get(label)!,
     });
   }
   return summaries;

@@ -1,7 +1,7 @@
 import { alternate } from '../load/alternate.js';
 import { runLoad } from '../load/run-load.js';
 import type { TransportMode } from '../servers/bench-server.js';
-import { type ServerHandle, startServer } from '../servers/server-handle.js';
+import { contender } from '../servers/server-handle.js';
 import type { ScenarioContext } from './context.js';
 
 const MODES: readonly TransportMode[] = ['healthy', 'stalled', 'failing'];
@@ -23,65 +23,69 @@ export async function faultScenario(
   saturatedRps: number | null,
 ): Promise<void> {
   const { profile, collector, log } = context;
-  const servers: ServerHandle[] = [];
-  try {
-    for (const mode of MODES) {
-      servers.push(
-        await startServer('fastify-plugin', { transport: mode }, `fastify-plugin/${mode}`),
-      );
-    }
-    let saturated = saturatedRps;
-    if (saturated === null) {
+  const contenders = MODES.map((mode) =>
+    contender('fastify-plugin', { transport: mode }, `fastify-plugin/${mode}`),
+  );
+  let saturated = saturatedRps;
+  if (saturated === null) {
+    const server = await contenders[0]!.start();
+    try {
       const probe = await runLoad({
-        url: servers[0]!.url,
+        url: server.url,
         connections: profile.connections,
         pipelining: profile.pipelining,
         durationS: profile.durationS,
       });
       saturated = probe.rps;
+    } finally {
+      await server.stop();
     }
-    const rate = Math.round(saturated / 2);
-    log(
-      `faults: healthy, stalled, failing transport at ${rate} req/s (half of ${Math.round(saturated)}); ${profile.rounds} rounds of ${profile.durationS} s`,
-    );
-    const load = {
-      connections: profile.connections,
-      pipelining: 1,
-      durationS: profile.durationS,
-      rate,
-    };
-    const summaries = await alternate(
-      servers,
-      profile.rounds,
-      { ...load, durationS: profile.warmupS },
-      () => load,
-      log,
-    );
-    const healthy = summaries.get(servers[0]!)!;
-    for (const [index, mode] of MODES.entries()) {
-      const server = servers[index]!;
-      const summary = summaries.get(server)!;
-      const stats = (await server.stats()) as PipelineStats;
-      if (mode !== 'healthy') {
-        const ratio = summary.p99 / healthy.p99;
-        collector.add({
-          scenario: 'faults',
-          subject: `fastify-plugin, transport ${mode}`,
-          baseline: 'fastify-plugin, transport healthy',
-          metric: 'p99 ms',
-          value: summary.p99,
-          baselineValue: healthy.p99,
-          target: `<= ${TARGET}`,
-          met: ratio <= TARGET,
-          note: `${rate} req/s; per-round p99 ${summary.rounds.map((r) => r.p99.toFixed(2)).join(', ')} vs healthy ${healthy.rounds.map((r) => r.p99.toFixed(2)).join(', ')}; ${stats.emitter?.dropped ?? 0} clicks dropped and ${stats.emitter?.failedSends ?? 0} failed sends over the scenario`,
-        });
-      }
-      if (mode === 'healthy')
-        collector.figure('faults', 'fastify-plugin, transport healthy', 'p99 ms', summary.p99);
-      collector.figure('faults', `fastify-plugin, transport ${mode}`, 'p50 ms', summary.p50);
-      collector.figure('faults', `fastify-plugin, transport ${mode}`, 'req/s', summary.rps);
+  }
+  const rate = Math.round(saturated / 2);
+  log(
+    `faults: healthy, stalled, failing transport at ${rate} req/s (half of ${Math.round(saturated)}); ${profile.rounds} rounds of ${profile.durationS} s, ${profile.freshServers ? 'each a fresh server process' : 'one process per server'} warmed up for ${profile.warmupS} s`,
+  );
+  const load = {
+    connections: profile.connections,
+    pipelining: 1,
+    durationS: profile.durationS,
+    rate,
+  };
+  const summaries = await alternate(
+    contenders,
+    {
+      rounds: profile.rounds,
+      fresh: profile.freshServers,
+      warmup: { ...load, durationS: profile.warmupS },
+      settings: load,
+    },
+    log,
+  );
+  const healthy = summaries.get(contenders[0]!.label)!;
+  for (const [index, mode] of MODES.entries()) {
+    const summary = summaries.get(contenders[index]!.label)!;
+    const total = (counter: 'dropped' | 'failedSends') =>
+      summary.stats.reduce(
+        (sum, stats) => sum + ((stats as PipelineStats).emitter?.[counter] ?? 0),
+        0,
+      );
+    if (mode !== 'healthy') {
+      const ratio = summary.p99 / healthy.p99;
+      collector.add({
+        scenario: 'faults',
+        subject: `fastify-plugin, transport ${mode}`,
+        baseline: 'fastify-plugin, transport healthy',
+        metric: 'p99 ms',
+        value: summary.p99,
+        baselineValue: healthy.p99,
+        target: `<= ${TARGET}`,
+        met: ratio <= TARGET,
+        note: `${rate} req/s; per-round p99 ${summary.rounds.map((r) => r.p99.toFixed(2)).join(', ')} vs healthy ${healthy.rounds.map((r) => r.p99.toFixed(2)).join(', ')}; ${total('dropped')} clicks dropped and ${total('failedSends')} failed sends over the scenario`,
+      });
     }
-  } finally {
-    await Promise.all(servers.map((server) => server.stop()));
+    if (mode === 'healthy')
+      collector.figure('faults', 'fastify-plugin, transport healthy', 'p99 ms', summary.p99);
+    collector.figure('faults', `fastify-plugin, transport ${mode}`, 'p50 ms', summary.p50);
+    collector.figure('faults', `fastify-plugin, transport ${mode}`, 'req/s', summary.rps);
   }
 }

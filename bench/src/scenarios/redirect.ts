@@ -1,15 +1,11 @@
-import { alternate, type RoundSample, type Summary } from '../load/alternate.js';
-import type { SubjectOptions } from '../servers/bench-server.js';
-import { type ServerHandle, startServer } from '../servers/server-handle.js';
-import type { SubjectName } from '../servers/subjects.js';
+import { alternate, type Contender, type RoundSample, type Summary } from '../load/alternate.js';
+import { contender } from '../servers/server-handle.js';
 import { median } from '../stats.js';
 import { MIB, type ScenarioContext } from './context.js';
 
-/** A server of the scenario. */
-interface Contender {
-  label: string;
-  name: SubjectName;
-  options?: SubjectOptions;
+/** What a LinkPulse subject's `stats()` says of its emitter (bare servers have none). */
+interface EmitterStats {
+  emitter?: { dropped: number };
 }
 
 const STALLED_PLUGIN = 'fastify-plugin, transport stalled';
@@ -44,121 +40,115 @@ const SATURATED = 0.9;
 export async function redirectScenario(context: ScenarioContext): Promise<number | null> {
   const { profile, collector, log } = context;
   const contenders: Contender[] = [
-    { label: 'node-http', name: 'node-http' },
-    { label: 'fastify-bare', name: 'fastify-bare' },
-    { label: 'fastify-plugin', name: 'fastify-plugin' },
-    { label: 'express-bare', name: 'express-bare' },
-    { label: 'express-router', name: 'express-router' },
+    contender('node-http'),
+    contender('fastify-bare'),
+    contender('fastify-plugin'),
+    contender('express-bare'),
+    contender('express-router'),
   ];
   if (profile.references) {
     contenders.push(
-      { label: 'fastify-naive', name: 'fastify-naive' },
+      contender('fastify-naive'),
       // The request path alone: clicks are emitted but never leave the buffer.
-      { label: STALLED_PLUGIN, name: 'fastify-plugin', options: { transport: 'stalled' } },
+      contender('fastify-plugin', { transport: 'stalled' }, STALLED_PLUGIN),
     );
   }
   log(
-    `redirect: ${contenders.map((c) => c.label).join(', ')}; ${profile.rounds} rounds of ${profile.durationS} s`,
+    `redirect: ${contenders.map((c) => c.label).join(', ')}; ${profile.rounds} rounds of ${profile.durationS} s, ${profile.freshServers ? 'each a fresh server process' : 'one process per server'} warmed up for ${profile.warmupS} s`,
   );
-  const servers: ServerHandle[] = [];
-  try {
-    for (const { name, options, label } of contenders) {
-      servers.push(await startServer(name, options, label));
-    }
-    const load = {
-      connections: profile.connections,
-      pipelining: profile.pipelining,
-      durationS: profile.durationS,
-    };
-    const summaries = await alternate(
-      servers,
-      profile.rounds,
-      { ...load, durationS: profile.warmupS },
-      () => load,
-      log,
+  const load = {
+    connections: profile.connections,
+    pipelining: profile.pipelining,
+    durationS: profile.durationS,
+  };
+  const byName = await alternate(
+    contenders,
+    {
+      rounds: profile.rounds,
+      fresh: profile.freshServers,
+      warmup: { ...load, durationS: profile.warmupS },
+      settings: load,
+    },
+    log,
+  );
+  for (const [subject, baseline, target] of PAIRS) {
+    const value = byName.get(subject);
+    const base = byName.get(baseline);
+    if (!value || !base) continue;
+    // Servers alternate within a round, so each round's ratio pairs two measurements taken
+    // seconds apart; the ratio of the two medians may pair a quiet round of one server with
+    // a disturbed round of the other. The target is checked on the median per-round ratio.
+    const perRound = perRoundRatios(value, base, (round) => round.rps);
+    const ratio = median(perRound);
+    const limited = [subject, baseline].filter(
+      (name) => (name === subject ? value : base).utilisation < SATURATED,
     );
-    const byName = new Map<string, Summary>();
-    for (const [server, summary] of summaries) byName.set(server.label, summary);
-    for (const [subject, baseline, target] of PAIRS) {
-      const value = byName.get(subject);
-      const base = byName.get(baseline);
-      if (!value || !base) continue;
-      // Servers alternate within a round, so each round's ratio pairs two measurements taken
-      // seconds apart; the ratio of the two medians may pair a quiet round of one server with
-      // a disturbed round of the other. The target is checked on the median per-round ratio.
-      const perRound = perRoundRatios(value, base, (round) => round.rps);
-      const ratio = median(perRound);
-      const limited = [subject, baseline].filter(
-        (name) => (name === subject ? value : base).utilisation < SATURATED,
-      );
+    collector.add({
+      scenario: 'redirect',
+      subject,
+      baseline,
+      metric: 'req/s',
+      value: value.rps,
+      baselineValue: base.rps,
+      ratio,
+      target: target === null ? null : `>= ${target}`,
+      met: target === null ? null : ratio >= target,
+      note: `value and baseline value: medians of ${profile.rounds} rounds (their quotient ${(value.rps / base.rps).toFixed(3)}); ratio: the median of the per-round ratios ${perRound
+        .map((r) => r.toFixed(3))
+        .join(
+          ', ',
+        )}; request thread busy ${(value.utilisation * 100).toFixed(0)} % vs ${(base.utilisation * 100).toFixed(0)} %${limited.length === 0 ? '' : ` (request thread of ${limited.join(' and ')} below ${SATURATED * 100} % busy: the load generator's core, which also runs any analytics thread, was the limit; see req per CPU-second)`}`,
+    });
+    // Throughput per CPU-second of the server (what the ratio is at full saturation), and
+    // of the request thread alone (what analytics costs the thread that redirects); like
+    // req/s, the ratio is the median of the per-round ratios.
+    const perCpuSecond = [
+      [
+        'req per server CPU-s',
+        (round: RoundSample) => round.cpuUsPerRequest,
+        'server CPU per request, all threads, deferred pipeline work included',
+      ],
+      [
+        'req per request-thread CPU-s',
+        (round: RoundSample) => round.requestThreadCpuUs,
+        'request-thread CPU per request',
+      ],
+    ] as const;
+    for (const [metric, cpuUs, what] of perCpuSecond) {
+      const cpuRatios = perRoundRatios(value, base, (round) => 1e6 / cpuUs(round));
       collector.add({
         scenario: 'redirect',
         subject,
         baseline,
-        metric: 'req/s',
-        value: value.rps,
-        baselineValue: base.rps,
-        ratio,
-        target: target === null ? null : `>= ${target}`,
-        met: target === null ? null : ratio >= target,
-        note: `value and baseline value: medians of ${profile.rounds} rounds (their quotient ${(value.rps / base.rps).toFixed(3)}); ratio: the median of the per-round ratios ${perRound
-          .map((r) => r.toFixed(3))
-          .join(
-            ', ',
-          )}; request thread busy ${(value.utilisation * 100).toFixed(0)} % vs ${(base.utilisation * 100).toFixed(0)} %${limited.length === 0 ? '' : ` (request thread of ${limited.join(' and ')} below ${SATURATED * 100} % busy: the load generator's core, which also runs any analytics thread, was the limit; see req per CPU-second)`}`,
+        metric,
+        value: 1e6 / median(value.rounds.map(cpuUs)),
+        baselineValue: 1e6 / median(base.rounds.map(cpuUs)),
+        ratio: median(cpuRatios),
+        target: null,
+        met: null,
+        note: `µs of ${what}, per round: ${value.rounds.map((round) => cpuUs(round).toFixed(1)).join(', ')} vs ${base.rounds.map((round) => cpuUs(round).toFixed(1)).join(', ')}; ratio: the median of the per-round ratios ${cpuRatios.map((r) => r.toFixed(3)).join(', ')}`,
       });
-      // Throughput per CPU-second of the server (what the ratio is at full saturation), and
-      // of the request thread alone (what analytics costs the thread that redirects); like
-      // req/s, the ratio is the median of the per-round ratios.
-      const perCpuSecond = [
-        [
-          'req per server CPU-s',
-          (round: RoundSample) => round.cpuUsPerRequest,
-          'server CPU per request, all threads, deferred pipeline work included',
-        ],
-        [
-          'req per request-thread CPU-s',
-          (round: RoundSample) => round.requestThreadCpuUs,
-          'request-thread CPU per request',
-        ],
-      ] as const;
-      for (const [metric, cpuUs, what] of perCpuSecond) {
-        const cpuRatios = perRoundRatios(value, base, (round) => 1e6 / cpuUs(round));
-        collector.add({
-          scenario: 'redirect',
-          subject,
-          baseline,
-          metric,
-          value: 1e6 / median(value.rounds.map(cpuUs)),
-          baselineValue: 1e6 / median(base.rounds.map(cpuUs)),
-          ratio: median(cpuRatios),
-          target: null,
-          met: null,
-          note: `µs of ${what}, per round: ${value.rounds.map((round) => cpuUs(round).toFixed(1)).join(', ')} vs ${base.rounds.map((round) => cpuUs(round).toFixed(1)).join(', ')}; ratio: the median of the per-round ratios ${cpuRatios.map((r) => r.toFixed(3)).join(', ')}`,
-        });
-      }
     }
-    for (const [name, summary] of byName) {
-      if (name === 'node-http' || name === 'express-bare') {
-        collector.figure('redirect', name, 'req/s', summary.rps);
-      }
-      collector.figure('redirect', name, 'p50 ms', summary.p50);
-      collector.figure('redirect', name, 'p99 ms', summary.p99);
-      collector.figure('redirect', name, 'peak RSS MiB', summary.rssPeak / MIB);
-      if (summary.unexpected > 0) {
-        log(
-          `  WARNING: ${name} answered ${summary.unexpected} requests with something else than 302`,
-        );
-      }
-    }
-    for (const server of servers) {
-      const stats = (await server.stats()) as { emitter?: { dropped: number } };
-      if (stats.emitter && server.label !== STALLED_PLUGIN) {
-        collector.figure('redirect', server.label, 'clicks dropped', stats.emitter.dropped);
-      }
-    }
-    return byName.get('fastify-plugin')?.rps ?? null;
-  } finally {
-    await Promise.all(servers.map((server) => server.stop()));
   }
+  for (const [name, summary] of byName) {
+    if (name === 'node-http' || name === 'express-bare') {
+      collector.figure('redirect', name, 'req/s', summary.rps);
+    }
+    collector.figure('redirect', name, 'p50 ms', summary.p50);
+    collector.figure('redirect', name, 'p99 ms', summary.p99);
+    collector.figure('redirect', name, 'peak RSS MiB', summary.rssPeak / MIB);
+    if (summary.unexpected > 0) {
+      log(
+        `  WARNING: ${name} answered ${summary.unexpected} requests with something else than 302`,
+      );
+    }
+  }
+  for (const [name, summary] of byName) {
+    const emitters = summary.stats.map((stats) => (stats as EmitterStats).emitter);
+    if (name !== STALLED_PLUGIN && emitters.every((emitter) => emitter !== undefined)) {
+      const dropped = emitters.reduce((sum, emitter) => sum + emitter!.dropped, 0);
+      collector.figure('redirect', name, 'clicks dropped', dropped);
+    }
+  }
+  return byName.get('fastify-plugin')?.rps ?? null;
 }

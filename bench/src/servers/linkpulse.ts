@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import {
   type Analytics,
-  type ClickEvent,
+  type ClickInputProducer,
   createShortener,
   createThreadedAnalytics,
   type ShortenerHandle,
@@ -17,16 +17,21 @@ import { benchLinks } from '../traffic/traffic.js';
 import { type BenchServer, HOST, type SubjectFactory, type TransportMode } from './bench-server.js';
 import { benchThreadModule } from './threads.js';
 
-/** The producer the emitter sees: the real one, or one that never answers or always fails. */
+/**
+ * The producer the emitter sees: the real one, or one that never answers or always fails.
+ * A faulty one takes clicks as the real one does (`sendClicks`), so the emitter does the
+ * same work in every mode and only the transport's answer differs.
+ */
 function producerFor(analytics: Analytics, mode: TransportMode): Analytics['producer'] {
   if (mode === 'healthy') return analytics.producer;
-  return {
-    send: (_batch: readonly ClickEvent[]) =>
-      mode === 'stalled'
-        ? new Promise<void>(() => {})
-        : Promise.reject(new Error('transport down')),
+  const answer = (): Promise<void> =>
+    mode === 'stalled' ? new Promise<void>(() => {}) : Promise.reject(new Error('transport down'));
+  const faulty: ClickInputProducer = {
+    send: answer,
+    sendClicks: answer,
     close: () => analytics.producer.close(),
   };
+  return faulty;
 }
 
 /**

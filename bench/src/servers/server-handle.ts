@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import type { Contender } from '../load/alternate.js';
 import { pinThreads, spawnNode } from '../proc.js';
 import type { SubjectOptions } from './bench-server.js';
 import type { ServerCommand } from './server-process.js';
@@ -26,6 +27,18 @@ const START_TIMEOUT_MS = 60_000;
 
 function send(child: ChildProcess, command: ServerCommand): void {
   child.send(command);
+}
+
+/**
+ * A contender of `alternate` that starts subject `name` afresh for each of its turns,
+ * labelled `label` in the log and the results.
+ */
+export function contender(
+  name: SubjectName,
+  options: SubjectOptions = {},
+  label: string = name,
+): Contender {
+  return { label, start: () => startServer(name, options, label) };
 }
 
 /** Starts a subject and resolves once it listens. */
