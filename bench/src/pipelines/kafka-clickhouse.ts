@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import {
   ClickEmitter,
@@ -7,7 +9,7 @@ import {
   toClickEvent,
   VisitorHasher,
 } from '@linkpulse/core';
-import { ClickHouseSink, migrate, toRawRow } from '@linkpulse/sinks/clickhouse';
+import { ClickHouseSink, migrate, type RawClickRow, toRawRow } from '@linkpulse/sinks/clickhouse';
 import { createChdbConnection } from 'chdb/connection';
 import { Partitioners } from 'kafkajs';
 import { BENCH_SECRET, benchClick } from '../traffic/clicks.js';
@@ -31,8 +33,12 @@ const EMITTER_CAPACITY = 4 * PRODUCE_BATCH;
  * `fetchAhead`): four per partition, on the mock four sends' worth (20,000 clicks) in all.
  */
 const FETCH_AHEAD = 4 * PARTITIONS;
-/** Rows per INSERT of the raw ClickHouse baseline. */
-const RAW_INSERT_ROWS = 2_000;
+/**
+ * Rows per INSERT of the raw ClickHouse baseline: about what the pipeline's worker writes at
+ * once (chDB spends ~6 ms per INSERT whatever its size, so smaller inserts would understate
+ * what ClickHouse can take).
+ */
+const RAW_INSERT_ROWS = 10_000;
 const TIMEOUT_MS = 120_000;
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -197,7 +203,8 @@ export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
 /**
  * Baseline: the same enriched rows (built beforehand) inserted with the official client
  * into a plain MergeTree table of the raw table's columns, {@link RAW_INSERT_ROWS} rows
- * per `INSERT … FORMAT JSONEachRow`, without the sink's duplicate check or views.
+ * per `INSERT … FORMAT JSONCompactColumns` (the sink's format, one `JSON.stringify` per
+ * insert), without the sink's duplicate check or views.
  */
 export async function rawClickHouse(spec: PipelineSpec): Promise<PipelineResult> {
   const ulid = createUlid();
@@ -218,13 +225,16 @@ export async function rawClickHouse(spec: PipelineSpec): Promise<PipelineResult>
       utm_medium LowCardinality(String), utm_campaign String, utm_term String, utm_content String
     ) ENGINE = MergeTree ORDER BY (code, ts)`,
   });
+  const columns = Object.keys(rows[0]!) as (keyof RawClickRow)[];
   const started = performance.now();
   for (let i = 0; i < rows.length; i += RAW_INSERT_ROWS) {
-    await client.insert({
-      table: 'bench.clicks',
-      values: rows.slice(i, i + RAW_INSERT_ROWS),
-      format: 'JSONEachRow',
+    const chunk = rows.slice(i, i + RAW_INSERT_ROWS);
+    const body = JSON.stringify(columns.map((column) => chunk.map((row) => row[column])));
+    const { stream } = await client.exec({
+      query: `INSERT INTO bench.clicks (${columns.join(', ')}) FORMAT JSONCompactColumns`,
+      values: Readable.from([body]),
     });
+    await finished(stream.resume());
   }
   const ms = performance.now() - started;
   const count = await client.query({
