@@ -1,3 +1,4 @@
+import type { Profile } from '../config.js';
 import {
   cpuTicksOf,
   mainThreadCpuTicksOf,
@@ -68,16 +69,26 @@ async function measure(server: ServerHandle, settings: LoadSettings): Promise<Ro
   };
 }
 
-/** A server the rounds start afresh each time: its label and how to start it. */
+/** The settings of a profile that shape {@link alternate}'s rounds. */
+export type RoundsProfile = Pick<Profile, 'rounds' | 'durationS' | 'warmupS' | 'freshServers'>;
+
+/** How {@link alternate} runs with `profile`, for the log. */
+export function describeRounds(profile: RoundsProfile): string {
+  const processes = profile.freshServers ? 'each a fresh server process' : 'one process per server';
+  return `${profile.rounds} rounds of ${profile.durationS} s, ${processes} warmed up for ${profile.warmupS} s`;
+}
+
+/** A server of {@link alternate}: its label and how to start a process of it. */
 export interface Contender {
   label: string;
   start(): Promise<ServerHandle>;
 }
 
 /**
- * Runs `rounds` rounds in which each contender gets the same load in turn, the order
+ * Runs `profile.rounds` rounds in which each contender gets the same load in turn, the order
  * rotating from round to round (A B C, B C A, …) so that drift on the machine spreads
- * evenly. With `fresh`, every turn starts a new server process, warms it up, measures it,
+ * evenly, each turn loaded with `settings` after a warm-up of `profile.warmupS`. With
+ * `profile.freshServers`, every turn starts a new server process, warms it up, measures it,
  * reads its `stats()` and stops it: on this VM two processes of the same server can differ
  * by 20 % in CPU per request for as long as they live (where their memory landed), and one
  * process per subject for the whole sitting lets one unlucky start bias every round.
@@ -86,10 +97,12 @@ export interface Contender {
  */
 export async function alternate(
   contenders: readonly Contender[],
-  options: { rounds: number; fresh: boolean; warmup: LoadSettings; settings: LoadSettings },
+  profile: RoundsProfile,
+  settings: LoadSettings,
   log: (line: string) => void,
 ): Promise<Map<string, Summary>> {
-  const { rounds, fresh, warmup, settings } = options;
+  const { rounds, freshServers: fresh } = profile;
+  const warmup = { ...settings, durationS: profile.warmupS };
   const samples = new Map<string, RoundSample[]>(contenders.map(({ label }) => [label, []]));
   const stats = new Map<string, Record<string, unknown>[]>(
     contenders.map(({ label }) => [label, []]),

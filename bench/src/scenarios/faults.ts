@@ -1,4 +1,4 @@
-import { alternate } from '../load/alternate.js';
+import { alternate, describeRounds } from '../load/alternate.js';
 import { runLoad } from '../load/run-load.js';
 import type { TransportMode } from '../servers/bench-server.js';
 import { contender } from '../servers/server-handle.js';
@@ -43,7 +43,7 @@ export async function faultScenario(
   }
   const rate = Math.round(saturated / 2);
   log(
-    `faults: healthy, stalled, failing transport at ${rate} req/s (half of ${Math.round(saturated)}); ${profile.rounds} rounds of ${profile.durationS} s, ${profile.freshServers ? 'each a fresh server process' : 'one process per server'} warmed up for ${profile.warmupS} s`,
+    `faults: healthy, stalled, failing transport at ${rate} req/s (half of ${Math.round(saturated)}); ${describeRounds(profile)}`,
   );
   const load = {
     connections: profile.connections,
@@ -51,16 +51,7 @@ export async function faultScenario(
     durationS: profile.durationS,
     rate,
   };
-  const summaries = await alternate(
-    contenders,
-    {
-      rounds: profile.rounds,
-      fresh: profile.freshServers,
-      warmup: { ...load, durationS: profile.warmupS },
-      settings: load,
-    },
-    log,
-  );
+  const summaries = await alternate(contenders, profile, load, log);
   const healthy = summaries.get(contenders[0]!.label)!;
   for (const [index, mode] of MODES.entries()) {
     const summary = summaries.get(contenders[index]!.label)!;

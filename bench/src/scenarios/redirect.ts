@@ -1,4 +1,10 @@
-import { alternate, type Contender, type RoundSample, type Summary } from '../load/alternate.js';
+import {
+  alternate,
+  type Contender,
+  describeRounds,
+  type RoundSample,
+  type Summary,
+} from '../load/alternate.js';
 import { contender } from '../servers/server-handle.js';
 import { median } from '../stats.js';
 import { MIB, type ScenarioContext } from './context.js';
@@ -53,24 +59,13 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
       contender('fastify-plugin', { transport: 'stalled' }, STALLED_PLUGIN),
     );
   }
-  log(
-    `redirect: ${contenders.map((c) => c.label).join(', ')}; ${profile.rounds} rounds of ${profile.durationS} s, ${profile.freshServers ? 'each a fresh server process' : 'one process per server'} warmed up for ${profile.warmupS} s`,
-  );
+  log(`redirect: ${contenders.map((c) => c.label).join(', ')}; ${describeRounds(profile)}`);
   const load = {
     connections: profile.connections,
     pipelining: profile.pipelining,
     durationS: profile.durationS,
   };
-  const byName = await alternate(
-    contenders,
-    {
-      rounds: profile.rounds,
-      fresh: profile.freshServers,
-      warmup: { ...load, durationS: profile.warmupS },
-      settings: load,
-    },
-    log,
-  );
+  const byName = await alternate(contenders, profile, load, log);
   for (const [subject, baseline, target] of PAIRS) {
     const value = byName.get(subject);
     const base = byName.get(baseline);
