@@ -44,6 +44,23 @@ export interface Summary {
   stats: Record<string, unknown>[];
 }
 
+/** Counters of the click emitter, as the LinkPulse subjects' `stats()` report them. */
+type EmitterCounter = 'dropped' | 'failedSends';
+
+/**
+ * An emitter counter summed over every process of `summary` (each counts from its own
+ * start), or `undefined` when the subject has no emitter (the bare servers).
+ */
+export function emitterTotal(summary: Summary, counter: EmitterCounter): number | undefined {
+  let total = 0;
+  for (const stats of summary.stats) {
+    const emitter = (stats as { emitter?: Record<EmitterCounter, number> }).emitter;
+    if (emitter === undefined) return undefined;
+    total += emitter[counter];
+  }
+  return total;
+}
+
 /** Load settings minus the URL, which comes from each server. */
 export type LoadSettings = Omit<LoadSpec, 'url'>;
 

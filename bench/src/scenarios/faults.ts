@@ -1,4 +1,4 @@
-import { alternate, describeRounds } from '../load/alternate.js';
+import { alternate, describeRounds, emitterTotal } from '../load/alternate.js';
 import { runLoad } from '../load/run-load.js';
 import type { TransportMode } from '../servers/bench-server.js';
 import { contender } from '../servers/server-handle.js';
@@ -6,10 +6,6 @@ import type { ScenarioContext } from './context.js';
 
 const MODES: readonly TransportMode[] = ['healthy', 'stalled', 'failing'];
 const TARGET = 1.2;
-
-interface PipelineStats {
-  emitter?: { dropped: number; failedSends: number; sent: number };
-}
 
 /**
  * Scenario 3: p99 redirect latency of the Fastify plugin at half its saturated rate, with
@@ -55,11 +51,7 @@ export async function faultScenario(
   const healthy = summaries.get(contenders[0]!.label)!;
   for (const [index, mode] of MODES.entries()) {
     const summary = summaries.get(contenders[index]!.label)!;
-    const total = (counter: 'dropped' | 'failedSends') =>
-      summary.stats.reduce(
-        (sum, stats) => sum + ((stats as PipelineStats).emitter?.[counter] ?? 0),
-        0,
-      );
+    const total = (counter: 'dropped' | 'failedSends') => emitterTotal(summary, counter) ?? 0;
     if (mode !== 'healthy') {
       const ratio = summary.p99 / healthy.p99;
       collector.add({

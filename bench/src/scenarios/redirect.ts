@@ -2,17 +2,13 @@ import {
   alternate,
   type Contender,
   describeRounds,
+  emitterTotal,
   type RoundSample,
   type Summary,
 } from '../load/alternate.js';
 import { contender } from '../servers/server-handle.js';
 import { median } from '../stats.js';
 import { MIB, type ScenarioContext } from './context.js';
-
-/** What a LinkPulse subject's `stats()` says of its emitter (bare servers have none). */
-interface EmitterStats {
-  emitter?: { dropped: number };
-}
 
 const STALLED_PLUGIN = 'fastify-plugin, transport stalled';
 
@@ -139,9 +135,8 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
     }
   }
   for (const [name, summary] of byName) {
-    const emitters = summary.stats.map((stats) => (stats as EmitterStats).emitter);
-    if (name !== STALLED_PLUGIN && emitters.every((emitter) => emitter !== undefined)) {
-      const dropped = emitters.reduce((sum, emitter) => sum + emitter!.dropped, 0);
+    const dropped = emitterTotal(summary, 'dropped');
+    if (name !== STALLED_PLUGIN && dropped !== undefined) {
       collector.figure('redirect', name, 'clicks dropped', dropped);
     }
   }

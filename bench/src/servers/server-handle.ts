@@ -30,8 +30,8 @@ function send(child: ChildProcess, command: ServerCommand): void {
 }
 
 /**
- * A contender of `alternate` that starts subject `name` afresh for each of its turns,
- * labelled `label` in the log and the results.
+ * A contender of `alternate` that starts a process of subject `name` whenever `alternate`
+ * needs one (every turn with fresh servers), labelled `label` in the log and the results.
  */
 export function contender(
   name: SubjectName,
