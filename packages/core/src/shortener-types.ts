@@ -9,7 +9,10 @@ export interface ShortenInput {
   url: string;
   /** Custom alias; a generated code when absent. */
   code?: string;
-  /** Expiry as a Date, an ISO-8601 string or epoch milliseconds. */
+  /**
+   * Expiry as a Date, an ISO-8601 (RFC 3339) date-time string with a time zone such as
+   * `2030-01-31T12:00:00Z`, or epoch milliseconds.
+   */
   expiresAt?: Date | string | number | null;
   /** Redirects allowed before the link answers 410 Gone. */
   maxClicks?: number | null;
@@ -44,7 +47,11 @@ export interface ResolveOptions {
   method?: 'GET' | 'HEAD';
 }
 
-/** The façade an app or an adapter talks to. */
+/**
+ * The façade an app or an adapter talks to. Every method that takes a code finds the
+ * link the way `resolve` does: by the exact code, then, under a case-insensitive alias
+ * policy, by the code lower-cased (so `MyLink` finds the alias stored as `mylink`).
+ */
 export interface Shortener {
   /** Validates and stores a new link; throws `invalid_url`, `invalid_code`, `code_taken`. */
   shorten(input: ShortenInput): Promise<Link>;

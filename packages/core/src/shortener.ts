@@ -3,13 +3,14 @@ import { type Analytics, createInProcessAnalytics } from './analytics.js';
 import type { CodeGenerator } from './codes/code-generator.js';
 import { RandomCodeGenerator } from './codes/random-code-generator.js';
 import { ClickEmitter, type ClickEmitterOptions } from './emitter/click-emitter.js';
-import { LinkPulseError } from './errors.js';
+import { isLinkPulseError, LinkPulseError } from './errors.js';
 import {
   type AliasPolicy,
   isReservedCode,
   isWellFormedCode,
   validateAlias,
 } from './links/alias.js';
+import { caseFallback } from './links/case-fallback.js';
 import { goneReason, type Link, type LinkPatch, type RedirectStatus } from './links/link.js';
 import { type LinkInputPolicy, parseLinkFields } from './links/link-fields.js';
 import { Resolver, type ResolverOptions } from './resolver/resolver.js';
@@ -85,10 +86,9 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
   const store = unavailableOnFailure(options.store ?? new MemoryLinkStore());
   const codes: CodeGenerator = options.codes ?? new RandomCodeGenerator();
   const policy = options.policy ?? {};
-  const resolver = new Resolver(store, {
-    ...options.resolver,
-    caseInsensitive: options.resolver?.caseInsensitive ?? policy.alias?.caseInsensitive,
-  });
+  const caseInsensitive =
+    options.resolver?.caseInsensitive ?? policy.alias?.caseInsensitive ?? false;
+  const resolver = new Resolver(store, { ...options.resolver, caseInsensitive });
   const analytics = options.analytics ?? (await createInProcessAnalytics());
   const emitter = new ClickEmitter({
     ...options.emitter,
@@ -117,7 +117,7 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
       try {
         return await create({ ...link, code });
       } catch (error) {
-        const taken = error instanceof LinkPulseError && error.code === 'code_taken';
+        const taken = isLinkPulseError(error, 'code_taken');
         if (!taken || attempt >= MAX_CODE_ATTEMPTS) throw error;
       }
     }
@@ -130,10 +130,23 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
     return link === null ? NOT_FOUND : judge(link, resolveOptions);
   }
 
+  const notFound = (code: string): LinkPulseError =>
+    new LinkPulseError('not_found', `no link with code "${code}"`);
+
+  // The codes a lookup of `code` tries, in order, as `resolve` does: the code itself,
+  // then its case fallback; none for a malformed code.
+  function codesToTry(code: string): string[] {
+    if (!isWellFormedCode(code)) return [];
+    const fallback = caseFallback(code, caseInsensitive);
+    return fallback === null ? [code] : [code, fallback];
+  }
+
   async function requireLink(code: string): Promise<Link> {
-    const link = isWellFormedCode(code) ? await store.get(code) : null;
-    if (!link) throw new LinkPulseError('not_found', `no link with code "${code}"`);
-    return link;
+    for (const candidate of codesToTry(code)) {
+      const link = await store.get(candidate);
+      if (link) return link;
+    }
+    throw notFound(code);
   }
 
   return {
@@ -165,18 +178,22 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
     list: (page) => store.list(page),
 
     async update(code: string, input: UpdateInput): Promise<Link> {
-      await requireLink(code);
+      const stored = (await requireLink(code)).code;
       const patch: LinkPatch = parseLinkFields(input, policy, Date.now());
       if (input.disabled !== undefined) patch.disabled = input.disabled;
-      const link = await store.update(code, patch);
-      await forget(code);
+      const link = await store.update(stored, patch);
+      await forget(stored);
       return link;
     },
 
     async delete(code: string): Promise<void> {
-      const deleted = isWellFormedCode(code) && (await store.delete(code));
-      if (!deleted) throw new LinkPulseError('not_found', `no link with code "${code}"`);
-      await forget(code);
+      for (const candidate of codesToTry(code)) {
+        if (await store.delete(candidate)) {
+          await forget(candidate);
+          return;
+        }
+      }
+      throw notFound(code);
     },
 
     resolveCached,

@@ -52,6 +52,17 @@ describe('validateRequestPart', () => {
       /^body.expiresAt must be an ISO-8601/,
     );
     expect(check({ url: 'x', expiresAt: '2030-13-45T99:00:00Z' }).message).toMatch(/ISO-8601/);
+    for (const expiresAt of ['2030-02-30T00:00:00Z', '2030-01-01T24:00:00Z']) {
+      expect(check({ url: 'x', expiresAt })).toEqual({
+        code: 'invalid_body',
+        message: 'body.expiresAt must be an ISO-8601 date-time such as 2030-01-31T12:00:00Z',
+      });
+    }
+    expect(
+      failure(() =>
+        validateRequestPart(updateLinkBodySchema, { expiresAt: '2030-04-31T00:00:00Z' }, 'body'),
+      ).code,
+    ).toBe('invalid_body');
     expect(check(['x']).message).toBe('body must be a JSON object sent as application/json');
     expect(check(null).code).toBe('invalid_body');
   });

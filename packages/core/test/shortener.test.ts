@@ -97,9 +97,29 @@ describe('createShortener', () => {
         [{ url: 'https://example.com', code: 'ünï' }, 'invalid_code'],
         [{ url: 'https://example.com', maxClicks: 0 }, 'invalid_body'],
         [{ url: 'https://example.com', expiresAt: 'yesterday' }, 'invalid_body'],
+        [{ url: 'https://example.com', expiresAt: '2099-02-30T00:00:00Z' }, 'invalid_body'],
+        [{ url: 'https://example.com', expiresAt: '2099-02-29T00:00:00Z' }, 'invalid_body'],
+        [{ url: 'https://example.com', expiresAt: 'Feb 30 2099' }, 'invalid_body'],
       ];
       for (const [input, code] of bad) await expectCode(shortener.shorten(input), code);
       expect((await shortener.list()).links).toEqual([]);
+    });
+  });
+
+  it('takes expiresAt as an RFC 3339 string in shorten and update, not an impossible one', async () => {
+    await withShortener(async (shortener) => {
+      const expiry = '2099-02-28T22:00:00.000Z';
+      const link = await shortener.shorten({
+        url: 'https://example.com',
+        expiresAt: '2099-02-28T23:00:00+01:00',
+      });
+      expect(link.expiresAt?.toISOString()).toBe(expiry);
+      for (const expiresAt of ['2099-04-31T00:00:00Z', '2099-02-28T24:00:00Z', '2099-03-01']) {
+        await expectCode(shortener.update(link.code, { expiresAt }), 'invalid_body');
+      }
+      expect((await shortener.get(link.code)).expiresAt?.toISOString()).toBe(expiry);
+      const updated = await shortener.update(link.code, { expiresAt: '2099-03-01T00:00:00Z' });
+      expect(updated.expiresAt?.toISOString()).toBe('2099-03-01T00:00:00.000Z');
     });
   });
 
@@ -138,6 +158,101 @@ describe('createShortener', () => {
       expect((await shortener.resolve(code)).status).toBe('not_found');
       await expectCode(shortener.delete(code), 'not_found');
     });
+  });
+
+  /** The code of the link `resolve` and `get` find for `code`; `null` where they find none. */
+  async function foundBy(shortener: ShortenerHandle, code: string) {
+    const resolution = await shortener.resolve(code, { method: 'HEAD' });
+    const got = await shortener.get(code).then(
+      (link) => link.code,
+      (error: unknown) => {
+        if (error instanceof LinkPulseError && error.code === 'not_found') return null;
+        throw error;
+      },
+    );
+    return { resolved: resolution.status === 'not_found' ? null : resolution.link.code, got };
+  }
+
+  it('finds a case-insensitive alias by any spelling in get, update, stats and delete', async () => {
+    const caseInsensitive = { policy: { alias: { caseInsensitive: true } } };
+    await withShortener(async (shortener) => {
+      const { code } = await shortener.shorten({ url: 'https://example.com/old', code: 'MyLink' });
+      expect(code).toBe('mylink');
+      for (const spelling of ['MyLink', 'MYLINK', 'mylink']) {
+        expect(await foundBy(shortener, spelling)).toEqual({ resolved: code, got: code });
+      }
+      // Cached for redirects first, so the update must reach the cache of the stored code.
+      const updated = await shortener.update('MYLINK', { url: 'https://example.com/new' });
+      expect(updated).toMatchObject({ code, url: 'https://example.com/new' });
+      expect(await shortener.resolve('MyLink')).toMatchObject({
+        link: { url: 'https://example.com/new' },
+      });
+
+      shortener.recordClick({ code, ip: '203.0.113.1', userAgent: UA });
+      await shortener.emitter.flush();
+      await expect
+        .poll(async () => (await shortener.stats('MyLink')).total, { timeout: 2_000 })
+        .toBe(1);
+
+      await shortener.delete('MyLink');
+      expect(await foundBy(shortener, 'mylink')).toEqual({ resolved: null, got: null });
+      await expectCode(shortener.delete('MYLINK'), 'not_found');
+    }, caseInsensitive);
+  });
+
+  it('keeps generated mixed-case codes exact under a case-insensitive policy', async () => {
+    const options = {
+      policy: { alias: { caseInsensitive: true } },
+      codes: new ScriptedCodes(['AbC123x', 'XyZ789q']),
+    };
+    await withShortener(async (shortener) => {
+      const generated = await shortener.shorten({ url: 'https://example.com/generated' });
+      expect(generated.code).toBe('AbC123x');
+      const only = await shortener.shorten({ url: 'https://example.com/only' });
+      expect(only.code).toBe('XyZ789q');
+      // An alias that differs from the generated code only in case is another link.
+      const alias = await shortener.shorten({ url: 'https://example.com/alias', code: 'ABC123X' });
+      expect(alias.code).toBe('abc123x');
+
+      const expectations: [string, string | null][] = [
+        ['AbC123x', 'AbC123x'], // the exact code wins
+        ['abc123x', 'abc123x'],
+        ['ABC123X', 'abc123x'], // no such code: its lower case, the alias
+        ['XyZ789q', 'XyZ789q'],
+        ['xyz789q', null], // generated codes are not folded
+        ['XYZ789Q', null],
+      ];
+      for (const [spelling, found] of expectations) {
+        expect(await foundBy(shortener, spelling)).toEqual({ resolved: found, got: found });
+      }
+
+      await shortener.update('AbC123x', { disabled: true });
+      expect((await shortener.get('AbC123x')).disabled).toBe(true);
+      expect((await shortener.get('abc123x')).disabled).toBe(false);
+      await shortener.delete('AbC123x');
+      expect((await shortener.get('abc123x')).url).toBe('https://example.com/alias');
+      expect(await foundBy(shortener, 'AbC123x')).toEqual({ resolved: 'abc123x', got: 'abc123x' });
+      await expectCode(shortener.delete('xyz789q'), 'not_found');
+    }, options);
+  });
+
+  it('matches codes exactly when case-sensitive, in resolve and get alike', async () => {
+    const configs: Parameters<typeof createShortener>[0][] = [
+      {},
+      // The resolver's setting wins over the alias policy, for management too.
+      { policy: { alias: { caseInsensitive: true } }, resolver: { caseInsensitive: false } },
+    ];
+    for (const options of configs) {
+      await withShortener(async (shortener) => {
+        const { code } = await shortener.shorten({ url: 'https://example.com', code: 'MyLink' });
+        expect(await foundBy(shortener, code)).toEqual({ resolved: code, got: code });
+        const other = code === 'MyLink' ? 'mylink' : 'MyLink';
+        expect(await foundBy(shortener, other)).toEqual({ resolved: null, got: null });
+        await expectCode(shortener.update(other, { disabled: true }), 'not_found');
+        await expectCode(shortener.stats(other), 'not_found');
+        await expectCode(shortener.delete(other), 'not_found');
+      }, options);
+    }
   });
 
   it('resolves a code created after it was looked up (no stale negative cache)', async () => {

@@ -1,4 +1,5 @@
 import { LinkPulseError } from '../errors.js';
+import { parseDateTime } from './date-time.js';
 import { type LinkPatch, REDIRECT_STATUSES, type RedirectStatus } from './link.js';
 import { type UrlPolicy, validateUrl } from './url.js';
 
@@ -27,16 +28,20 @@ function invalid(message: string): LinkPulseError {
   return new LinkPulseError('invalid_body', message);
 }
 
+// Epoch milliseconds of an expiry as given; NaN when it is none.
+function expiryTime(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'string') return parseDateTime(value);
+  return typeof value === 'number' ? value : Number.NaN;
+}
+
 function parseExpiry(value: unknown, now: number): Date | null {
   if (value === null) return null;
-  const date =
-    value instanceof Date
-      ? new Date(value.getTime())
-      : typeof value === 'string' || typeof value === 'number'
-        ? new Date(value)
-        : null;
-  if (date === null || Number.isNaN(date.getTime())) {
-    throw invalid('expiresAt must be an ISO-8601 date-time, a Date or epoch milliseconds');
+  const date = new Date(expiryTime(value));
+  if (Number.isNaN(date.getTime())) {
+    throw invalid(
+      'expiresAt must be an ISO-8601 date-time such as 2030-01-31T12:00:00Z, a Date or epoch milliseconds',
+    );
   }
   if (date.getTime() <= now) throw invalid('expiresAt must be in the future');
   return date;

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { LinkPulseError } from '../errors.js';
+import { caseFallback } from '../links/case-fallback.js';
 import type { Link } from '../links/link.js';
 import type { LinkStore } from '../store/link-store.js';
 import type { InvalidationBus } from './invalidation.js';
@@ -24,8 +25,6 @@ export interface ResolverOptions {
 // Cached marker of a code the store does not have (lru-cache cannot hold null).
 const MISSING: unique symbol = Symbol('linkpulse.missing');
 type Entry = Link | typeof MISSING;
-
-const UPPER_CASE = /[A-Z]/;
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value < 1) {
@@ -97,7 +96,7 @@ export class Resolver {
   peek(code: string): Link | null | undefined {
     const hit = this.#cache.get(code);
     if (hit !== MISSING) return hit;
-    const lower = this.#lowerCased(code);
+    const lower = caseFallback(code, this.#caseInsensitive);
     if (lower === null) return null;
     const retry = this.#cache.get(lower);
     return retry === MISSING ? null : retry;
@@ -119,16 +118,10 @@ export class Resolver {
     this.#cache.clear();
   }
 
-  // Under a case-insensitive policy, a code with upper-case letters that is not found
-  // is tried lower-cased; `null` when there is nothing to retry.
-  #lowerCased(code: string): string | null {
-    return this.#caseInsensitive && UPPER_CASE.test(code) ? code.toLowerCase() : null;
-  }
-
   async #lookupSlow(code: string): Promise<Link | null> {
     const knownMissing = this.#cache.get(code) === MISSING;
     const link = knownMissing ? null : await this.#fetch(code);
-    const lower = this.#lowerCased(code);
+    const lower = caseFallback(code, this.#caseInsensitive);
     if (link !== null || lower === null) return link;
     const hit = this.#cache.get(lower);
     if (hit !== undefined) return hit === MISSING ? null : hit;
