@@ -2,14 +2,16 @@
  * Express 5 router and redirect middleware for LinkPulse.
  * @module @linkpulse/express
  */
-import { LinkPulseError, type Shortener } from '@linkpulse/core';
+import { isLinkPulseError, type LinkPulseError, type Shortener } from '@linkpulse/core';
 import {
   bodyError,
+  checkJsonBodyHeaders,
   createRedirectHandler,
   createRouteHandlers,
   errorReply,
   type HttpReply,
   type LinkPulseHttpOptions,
+  parseJsonBody,
   type RouteMethod,
   type RouteSpec,
   resolveHttpOptions,
@@ -49,14 +51,12 @@ function send(res: Response, reply: HttpReply): void {
   else res.json(reply.body);
 }
 
-// body-parser's errors (`type` says what went wrong) in the contract's terms.
+// The router's own errors, and body-parser's refusal of a body over the limit that came
+// without a Content-Length, in the contract's terms.
 function contractError(error: unknown): LinkPulseError | null {
-  if (error instanceof LinkPulseError) return error;
+  if (isLinkPulseError(error)) return error;
   const type = (error as { type?: unknown } | null)?.type;
-  if (type === 'entity.too.large') return bodyError('too_large');
-  if (type === 'entity.parse.failed') return bodyError('malformed');
-  if (typeof type === 'string' && /^(encoding|charset)\./.test(type)) return bodyError('not_json');
-  return null;
+  return type === 'entity.too.large' ? bodyError('too_large') : null;
 }
 
 /**
@@ -74,7 +74,30 @@ export function linkpulseRouter(
   const handlers = createRouteHandlers(shortener, resolved);
   const { authorize } = resolved;
   const router = express.Router();
-  const parseJson = express.json({ limit: resolved.bodyLimit });
+  // Reads the body as text, after `readJson` checked that it is uncompressed UTF-8 JSON.
+  const readText = express.text({ type: () => true, limit: resolved.bodyLimit, inflate: false });
+
+  // The body checks and JSON parsing of both adapters (`@linkpulse/core/http`). When the
+  // app's own body parser (`express.json()`) has read the body, its result stands, but the
+  // content type and the Content-Length are still checked.
+  const readJson: RequestHandler = (req, res, next) => {
+    const refused = checkJsonBodyHeaders(req.headers, resolved.bodyLimit);
+    if (refused !== null) {
+      next(refused);
+    } else if (req.readableEnded) {
+      next();
+    } else {
+      readText(req, res, (error?: unknown) => {
+        if (error !== undefined) return next(error);
+        try {
+          req.body = parseJsonBody(typeof req.body === 'string' ? req.body : '');
+        } catch (parseError) {
+          return next(parseError);
+        }
+        next();
+      });
+    }
+  };
 
   const checkAccess: RequestHandler = async (req, res, next) => {
     if (authorize !== null && !(await authorize(req))) {
@@ -110,7 +133,7 @@ export function linkpulseRouter(
     const handler = handlers[route.id];
     const chain: RequestHandler[] = [];
     if (authorize !== null) chain.push(checkAccess);
-    if (route.body) chain.push(parseJson);
+    if (route.body) chain.push(readJson);
     chain.push(async (req, res) => {
       const input = validateRouteInput(route, {
         params: req.params,

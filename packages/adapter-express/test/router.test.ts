@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { createShortener, type ShortenerHandle } from '@linkpulse/core';
-import type { LinkJson } from '@linkpulse/core/http';
+import { createShortener, LinkPulseError, type ShortenerHandle } from '@linkpulse/core';
+import { bodyError, type LinkJson } from '@linkpulse/core/http';
 import { linkpulseRedirect, linkpulseRouter } from '@linkpulse/express';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -92,6 +92,66 @@ describe('@linkpulse/express', () => {
       body: 'hello',
     });
     expect(await echo.text()).toBe('echo:hello');
+  });
+
+  describe("behind the app's own body parser", () => {
+    it('takes the JSON body the app parsed', async () => {
+      app.use(express.json());
+      app.use(linkpulseRouter(shortener));
+      const url = await start();
+      const response = await fetch(`${url}/api/links`, json({ url: 'https://example.com/' }));
+      expect(response.status).toBe(201);
+    });
+
+    it('still refuses a body that is not JSON (express.urlencoded)', async () => {
+      app.use(express.urlencoded());
+      app.use(linkpulseRouter(shortener));
+      const url = await start();
+      const response = await fetch(`${url}/api/links`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'url=https%3A%2F%2Fexample.com',
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        error: { code: 'invalid_body', message: bodyError('not_json').message },
+      });
+      expect((await shortener.list()).links).toEqual([]);
+    });
+
+    it("still refuses a body over the router's 16 KiB limit by Content-Length (express.json)", async () => {
+      app.use(express.json());
+      app.use(linkpulseRouter(shortener));
+      const url = await start();
+      const padded = `{"url":"https://example.com/"${' '.repeat(40_000)}}`;
+      const response = await fetch(`${url}/api/links`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: padded,
+      });
+      expect(response.status).toBe(413);
+      expect(await response.json()).toEqual({
+        error: { code: 'payload_too_large', message: bodyError('too_large').message },
+      });
+      expect((await shortener.list()).links).toEqual([]);
+    });
+  });
+
+  it('answers a LinkPulseError of another copy of @linkpulse/core (CJS next to ESM) as JSON', async () => {
+    // A second instance of the core's error module, as a CommonJS build loaded next to the
+    // ES module build has: its LinkPulseError is another class.
+    const path = '../../core/src/errors.js?copy';
+    const other = (await import(/* @vite-ignore */ path)) as typeof import('@linkpulse/core');
+    const foreign = new other.LinkPulseError('invalid_url', 'url must be an http(s) URL');
+    expect(other.LinkPulseError).not.toBe(LinkPulseError);
+    vi.spyOn(shortener, 'shorten').mockRejectedValue(foreign);
+    app.use(linkpulseRouter(shortener));
+    const url = await start();
+    const response = await fetch(`${url}/api/links`, json({ url: 'javascript:alert(1)' }));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: { code: 'invalid_url', message: 'url must be an http(s) URL' },
+    });
   });
 
   it('refuses bad options at once', () => {

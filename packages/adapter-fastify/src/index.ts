@@ -3,15 +3,17 @@
  * schemas for validation, fast serialisation and the OpenAPI document.
  * @module @linkpulse/fastify
  */
-import { LinkPulseError, type Shortener } from '@linkpulse/core';
+import { isLinkPulseError, type LinkPulseError, type Shortener } from '@linkpulse/core';
 import {
   bodyError,
+  checkJsonBodyHeaders,
   compileRequestValidator,
   createRedirectHandler,
   createRouteHandlers,
   errorReply,
   type HttpReply,
   type LinkPulseHttpOptions,
+  parseJsonBody,
   type RouteSpec,
   resolveHttpOptions,
   unauthorizedError,
@@ -63,14 +65,13 @@ function schemaOf(route: RouteSpec): FastifySchema {
   };
 }
 
-// Fastify's own errors for bodies it could not take, in the contract's terms.
+// The plugin's own errors, and Fastify's for bodies it could not read, in the contract's
+// terms.
 function contractError(error: FastifyError): LinkPulseError | null {
-  if (error instanceof LinkPulseError) return error;
+  if (isLinkPulseError(error)) return error;
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyError('too_large');
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return bodyError('not_json');
-  if (error.code?.startsWith('FST_ERR_CTP_') || error instanceof SyntaxError) {
-    return bodyError('malformed');
-  }
+  if (error.code?.startsWith('FST_ERR_CTP_')) return bodyError('malformed');
   return null;
 }
 
@@ -94,6 +95,18 @@ async function plugin(app: FastifyInstance, options: LinkpulseFastifyOptions): P
         if (mapped === null) throw error;
         return send(reply, errorReply(mapped));
       });
+      // The body checks and JSON parsing of both adapters (`@linkpulse/core/http`), in
+      // place of Fastify's and the host app's JSON parser for these routes.
+      routes.removeContentTypeParser('application/json');
+      routes.addContentTypeParser(
+        'application/json',
+        { parseAs: 'string' },
+        async (_request: FastifyRequest, body: string) => parseJsonBody(body),
+      );
+      const checkBody = async (request: FastifyRequest) => {
+        const refused = checkJsonBodyHeaders(request.headers, resolved.bodyLimit);
+        if (refused !== null) throw refused;
+      };
       const checkAccess = async (request: FastifyRequest, reply: FastifyReply) => {
         if (authorize !== null && !(await authorize(request))) {
           return send(reply, errorReply(unauthorizedError()));
@@ -130,6 +143,7 @@ async function plugin(app: FastifyInstance, options: LinkpulseFastifyOptions): P
           bodyLimit: resolved.bodyLimit,
           exposeHeadRoute: !route.methods.includes('HEAD'),
           ...(authorize !== null && { onRequest: checkAccess }),
+          ...(route.body && { preParsing: checkBody }),
           handler: async (request, reply) =>
             send(
               reply,

@@ -1,4 +1,4 @@
-import { createShortener, type ShortenerHandle } from '@linkpulse/core';
+import { createShortener, LinkPulseError, type ShortenerHandle } from '@linkpulse/core';
 import { linkpulse } from '@linkpulse/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -101,6 +101,36 @@ describe('@linkpulse/fastify plugin', () => {
     expect(link.shortUrl).toBe(`http://sho.rt/v1/go/${link.code}`);
     const redirect = await app.inject({ method: 'GET', url: `/v1/go/${link.code}` });
     expect(redirect.statusCode).toBe(302);
+  });
+
+  it('answers a LinkPulseError of another copy of @linkpulse/core (CJS next to ESM) as JSON', async () => {
+    // A second instance of the core's error module, as a CommonJS build loaded next to the
+    // ES module build has: its LinkPulseError is another class.
+    const path = '../../core/src/errors.js?copy';
+    const other = (await import(/* @vite-ignore */ path)) as typeof import('@linkpulse/core');
+    expect(other.LinkPulseError).not.toBe(LinkPulseError);
+    const foreign = new other.LinkPulseError('invalid_url', 'url must be an http(s) URL');
+    vi.spyOn(shortener, 'shorten').mockRejectedValue(foreign);
+    await app.register(linkpulse, { shortener });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/links',
+      payload: { url: 'javascript:alert(1)' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({
+      error: { code: 'invalid_url', message: 'url must be an http(s) URL' },
+    });
+  });
+
+  it("leaves a code longer than Fastify's maxParamLength to Fastify: 414, not the contract's 404", async () => {
+    await app.register(linkpulse, { shortener });
+    const within = await app.inject({ method: 'GET', url: `/${'a'.repeat(100)}` });
+    expect(within.statusCode).toBe(404);
+    expect(within.json().error.code).toBe('not_found');
+    const over = await app.inject({ method: 'GET', url: `/${'a'.repeat(101)}` });
+    expect(over.statusCode).toBe(414);
+    expect(over.json().code).toBe('FST_ERR_MAX_PARAM_LENGTH');
   });
 
   it('refuses bad options when registered', async () => {

@@ -32,9 +32,19 @@ export function errorStatus(code: ErrorCode): number {
   return STATUS[code];
 }
 
+// Marks every LinkPulseError. A registry symbol is the same in every copy of this package
+// (its ES module and CommonJS builds loaded side by side, two installed versions), where
+// the class is not.
+const BRAND = Symbol.for('linkpulse.error');
+
+const hasBrand = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+
 /**
  * The one error type LinkPulse throws for bad input and unavailable backends.
  * `code` is stable across versions; `status` is the HTTP status an adapter answers with.
+ * Prefer {@link isLinkPulseError} to `instanceof`; both recognise the errors of every copy
+ * of `@linkpulse/core` in the process.
  */
 export class LinkPulseError extends Error {
   /** Stable machine-readable code. */
@@ -47,10 +57,25 @@ export class LinkPulseError extends Error {
     this.name = 'LinkPulseError';
     this.code = code;
     this.status = STATUS[code];
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /**
+   * `error instanceof LinkPulseError` is true for a LinkPulseError of any copy of the
+   * package (say, thrown by the CommonJS build, checked against the ES module build); for
+   * a subclass, `instanceof` keeps its ordinary meaning.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // `super` checks the prototype chain against the class on the right of `instanceof`.
+    // biome-ignore lint/complexity/noThisInStatic: only that class itself takes the brand, not a subclass
+    return super[Symbol.hasInstance](value) || (this === LinkPulseError && hasBrand(value));
   }
 }
 
-/** True when `error` is a {@link LinkPulseError}, optionally with the given code. */
+/**
+ * True when `error` is a {@link LinkPulseError}, optionally with the given code, also when
+ * another copy of `@linkpulse/core` created it.
+ */
 export function isLinkPulseError(error: unknown, code?: ErrorCode): error is LinkPulseError {
-  return error instanceof LinkPulseError && (code === undefined || error.code === code);
+  return hasBrand(error) && (code === undefined || (error as LinkPulseError).code === code);
 }

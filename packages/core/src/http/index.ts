@@ -8,6 +8,7 @@
 
 export * from './auth.js';
 export * from './handlers.js';
+export * from './json-body.js';
 export * from './json-schema.js';
 export * from './link-json.js';
 export * from './openapi.js';

@@ -26,18 +26,20 @@ export function errorReply(error: LinkPulseError): HttpReply {
   return { status: error.status, headers, body: errorBody(error) };
 }
 
-/** Why a framework could not take a request body. */
-export type BodyProblem = 'too_large' | 'not_json' | 'malformed';
+/** Why a request body was refused before validation. */
+export type BodyProblem = 'too_large' | 'not_json' | 'not_utf8' | 'encoded' | 'malformed';
 
 const BODY_PROBLEMS: Record<BodyProblem, [ErrorCode, string]> = {
   too_large: ['payload_too_large', 'body is larger than the body limit'],
   not_json: ['invalid_body', 'body must be a JSON object sent as application/json'],
+  not_utf8: ['invalid_body', 'body must be JSON in UTF-8: no charset, or charset=utf-8'],
+  encoded: ['invalid_body', 'body must be sent without Content-Encoding'],
   malformed: ['invalid_body', 'body is not valid JSON'],
 };
 
 /**
- * The error for a body the framework refused before validation (over the limit, not
- * JSON, unparseable), worded the same in both adapters.
+ * The error for a body refused before validation (over the limit, not JSON, not UTF-8,
+ * compressed, unparseable), worded the same in both adapters.
  */
 export function bodyError(problem: BodyProblem): LinkPulseError {
   const [code, message] = BODY_PROBLEMS[problem];

@@ -1,8 +1,8 @@
-import { LinkPulseError } from '../errors.js';
+import { isLinkPulseError, LinkPulseError } from '../errors.js';
 import type { LinkStore } from './link-store.js';
 
 function unavailable(error: unknown): never {
-  if (error instanceof LinkPulseError) throw error;
+  if (isLinkPulseError(error)) throw error;
   throw new LinkPulseError('unavailable', 'link store unavailable', { cause: error });
 }
 
