@@ -13,6 +13,7 @@ import { ClickHouseSink, migrate, type RawClickRow, toRawRow } from '@linkpulse/
 import { createChdbConnection } from 'chdb/connection';
 import { Partitioners } from 'kafkajs';
 import { BENCH_SECRET, benchClick } from '../traffic/clicks.js';
+import { type ClockReading, startClock } from './clock.js';
 import { benchKafka, benchKafkaTransport, EVENTS_PER_MESSAGE } from './kafka-client.js';
 import { emitPaced, waitFor } from './pace.js';
 import type { PipelineResult, PipelineSpec } from './pipeline-types.js';
@@ -55,15 +56,16 @@ function result(
   spec: PipelineSpec,
   delivered: number,
   dropped: number,
-  ms: number,
+  { seconds, cpuShare }: ClockReading,
 ): PipelineResult {
   return {
     mode: spec.mode,
     events: spec.events,
     delivered,
     dropped,
-    seconds: ms / 1000,
-    eventsPerSecond: spec.events / (ms / 1000),
+    seconds,
+    eventsPerSecond: spec.events / seconds,
+    cpuShare,
   };
 }
 
@@ -108,7 +110,7 @@ export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineRes
   await emitter.flush();
   await waitFor(() => written() >= 500, TIMEOUT_MS, 'the warm-up batch');
   const base = written();
-  const started = performance.now();
+  const clock = startClock();
   await emitPaced(emitter, spec.events, () => written() - base, undefined, EMITTER_CAPACITY);
   await emitter.flush();
   await waitFor(
@@ -116,13 +118,13 @@ export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineRes
     TIMEOUT_MS,
     'the worker',
   );
-  const ms = performance.now() - started;
+  const reading = clock.stop();
   const { dropped } = emitter.counters();
   await emitter.close();
   await worker.stop();
   await transport.close();
   await sink.close();
-  return result(spec, written() - base, dropped, ms);
+  return result(spec, written() - base, dropped, reading);
 }
 
 /**
@@ -178,7 +180,7 @@ export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
   });
   await waitFor(() => consumed > 0, TIMEOUT_MS, 'the warm-up message');
   consumed = 0;
-  const started = performance.now();
+  const clock = startClock();
   const messagesPerSend = PRODUCE_BATCH / perMessage;
   for (let i = 0; i < values.length; ) {
     const end = Math.min(values.length, i + messagesPerSend);
@@ -194,10 +196,10 @@ export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
     }
   }
   await waitFor(() => consumed >= spec.events, TIMEOUT_MS, 'the raw consumer');
-  const ms = performance.now() - started;
+  const reading = clock.stop();
   await consumer.disconnect();
   await producer.disconnect();
-  return result(spec, consumed, 0, ms);
+  return result(spec, consumed, 0, reading);
 }
 
 /**
@@ -226,7 +228,7 @@ export async function rawClickHouse(spec: PipelineSpec): Promise<PipelineResult>
     ) ENGINE = MergeTree ORDER BY (code, ts)`,
   });
   const columns = Object.keys(rows[0]!) as (keyof RawClickRow)[];
-  const started = performance.now();
+  const clock = startClock();
   for (let i = 0; i < rows.length; i += RAW_INSERT_ROWS) {
     const chunk = rows.slice(i, i + RAW_INSERT_ROWS);
     const body = JSON.stringify(columns.map((column) => chunk.map((row) => row[column])));
@@ -236,12 +238,12 @@ export async function rawClickHouse(spec: PipelineSpec): Promise<PipelineResult>
     });
     await finished(stream.resume());
   }
-  const ms = performance.now() - started;
+  const reading = clock.stop();
   const count = await client.query({
     query: 'SELECT count() AS n FROM bench.clicks',
     format: 'JSONEachRow',
   });
   const [{ n }] = (await count.json()) as [{ n: string }];
   await client.close();
-  return result(spec, Number(n), 0, ms);
+  return result(spec, Number(n), 0, reading);
 }

@@ -30,6 +30,8 @@ export interface PipelineResult {
   dropped: number;
   seconds: number;
   eventsPerSecond: number;
+  /** The process's CPU time over the wall time (1: one core busy throughout). */
+  cpuShare: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import { createEmbedded } from '@linkpulse/embedded';
 import Database from 'better-sqlite3';
 import { benchThreadModule } from '../servers/threads.js';
 import { BENCH_SECRET, benchClick } from '../traffic/clicks.js';
+import { startClock } from './clock.js';
 import { emitPaced, waitFor } from './pace.js';
 import type { PipelineResult, PipelineSpec } from './pipeline-types.js';
 
@@ -25,11 +26,11 @@ export async function memoryToSqlite(spec: PipelineSpec): Promise<PipelineResult
   });
   const { emitter, analytics } = embedded;
   const written = () => analytics.worker.counters().written;
-  const started = performance.now();
+  const clock = startClock();
   await emitPaced(emitter, spec.events, written);
   await emitter.flush();
   await waitFor(() => written() + emitter.counters().dropped >= spec.events, 600_000, 'the worker');
-  const seconds = (performance.now() - started) / 1000;
+  const { seconds, cpuShare } = clock.stop();
   const { dropped } = emitter.counters();
   await embedded.close();
   return {
@@ -39,6 +40,7 @@ export async function memoryToSqlite(spec: PipelineSpec): Promise<PipelineResult
     dropped,
     seconds,
     eventsPerSecond: spec.events / seconds,
+    cpuShare,
   };
 }
 
@@ -102,9 +104,9 @@ export async function rawSqlite(spec: PipelineSpec): Promise<PipelineResult> {
       );
     }
   });
-  const started = performance.now();
+  const clock = startClock();
   for (let i = 0; i < rows.length; i += 500) insertMany(rows.slice(i, i + 500));
-  const seconds = (performance.now() - started) / 1000;
+  const { seconds, cpuShare } = clock.stop();
   const delivered = (db.prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n;
   db.close();
   return {
@@ -114,5 +116,6 @@ export async function rawSqlite(spec: PipelineSpec): Promise<PipelineResult> {
     dropped: 0,
     seconds,
     eventsPerSecond: spec.events / seconds,
+    cpuShare,
   };
 }

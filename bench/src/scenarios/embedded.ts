@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runLoad } from '../load/run-load.js';
+import { cpuPercent } from '../pipelines/clock.js';
 import { runPipeline } from '../pipelines/run-pipeline.js';
 import { sampleRss, waitIdle } from '../proc.js';
 import { startServer } from '../servers/server-handle.js';
@@ -83,7 +84,7 @@ export async function embeddedScenario(context: ScenarioContext): Promise<void> 
   const pipeline = await runPipeline({ ...spec, mode: 'memory-sqlite' });
   const raw = await runPipeline({ ...spec, mode: 'sqlite-raw' });
   log(
-    `  memory → SQLite ${Math.round(pipeline.eventsPerSecond)} events/s, raw insert ${Math.round(raw.eventsPerSecond)} rows/s`,
+    `  memory → SQLite ${Math.round(pipeline.eventsPerSecond)} events/s (CPU ${cpuPercent(pipeline.cpuShare)} of a core), raw insert ${Math.round(raw.eventsPerSecond)} rows/s`,
   );
   collector.add({
     scenario: 'pipeline',
@@ -94,6 +95,6 @@ export async function embeddedScenario(context: ScenarioContext): Promise<void> 
     baselineValue: raw.eventsPerSecond,
     target: null,
     met: null,
-    note: `${pipeline.events.toLocaleString('en-US')} events, ${pipeline.delivered.toLocaleString('en-US')} written, ${pipeline.dropped} dropped; raw: pre-enriched rows, one INSERT per row, 500 per transaction, no aggregates`,
+    note: `${pipeline.events.toLocaleString('en-US')} events, ${pipeline.delivered.toLocaleString('en-US')} written, ${pipeline.dropped} dropped; raw: pre-enriched rows, one INSERT per row, 500 per transaction, no aggregates; CPU time of the process (emitter and analytics thread) over the run: ${cpuPercent(pipeline.cpuShare)} of a core`,
   });
 }

@@ -1,4 +1,5 @@
 import { startKafkaMock } from '../../../tools/services/kafka.js';
+import { cpuPercent } from '../pipelines/clock.js';
 import { EVENTS_PER_MESSAGE } from '../pipelines/kafka-client.js';
 import type {
   ForwardingResult,
@@ -84,7 +85,7 @@ export async function kafkaScenario(context: ScenarioContext): Promise<void> {
         });
         samples.get(mode)!.push(sample);
         log(
-          `  round ${round + 1}/${rounds} ${mode.padEnd(18)} ${Math.round(sample.eventsPerSecond)} events/s (${sample.delivered} delivered, ${sample.dropped} dropped)`,
+          `  round ${round + 1}/${rounds} ${mode.padEnd(18)} ${Math.round(sample.eventsPerSecond)} events/s (${sample.delivered} delivered, ${sample.dropped} dropped, CPU ${cpuPercent(sample.cpuShare)} of a core)`,
         );
       }
     }
@@ -101,6 +102,8 @@ export async function kafkaScenario(context: ScenarioContext): Promise<void> {
     await mock?.stop();
   }
   const rate = (mode: PipelineMode) => median(samples.get(mode)!.map((s) => s.eventsPerSecond));
+  const busy = (mode: PipelineMode) =>
+    cpuPercent(median(samples.get(mode)!.map((s) => s.cpuShare)));
   const pipeline = rate('kafka-clickhouse');
   const kafkajs = rate('kafkajs-raw');
   const kafkajsPacked = rate('kafkajs-raw-packed');
@@ -117,7 +120,7 @@ export async function kafkaScenario(context: ScenarioContext): Promise<void> {
     baselineValue: null,
     target: `>= ${MIN_EVENTS_PER_SECOND}`,
     met: pipeline >= MIN_EVENTS_PER_SECOND,
-    note: `${profile.kafkaEvents.toLocaleString('en-US')} events, median of ${rounds}; ${broker}; emitter, worker and chDB in one process on one core, as are the kafkajs baselines' producer and consumer`,
+    note: `${profile.kafkaEvents.toLocaleString('en-US')} events, median of ${rounds}; ${broker}; emitter, worker and chDB in one process on one core, as are the kafkajs baselines' producer and consumer; CPU time of that process over the run (median): ${busy('kafka-clickhouse')} of a core (kafkajs baselines ${busy('kafkajs-raw')} and ${busy('kafkajs-raw-packed')}, raw ClickHouse ${busy('clickhouse-raw')})`,
   });
   // The target's baseline moves the same messages as the pipeline: its clicks packed 500 per
   // message. Against one message per click (the format before packing, far more work for

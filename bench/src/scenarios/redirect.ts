@@ -19,6 +19,11 @@ const PAIRS: readonly [string, string, number | null][] = [
   ['fastify-bare', 'node-http', null],
   ['fastify-naive', 'fastify-bare', null],
   [STALLED_PLUGIN, 'fastify-bare', null],
+  // Where the plugin's gap comes from: the header it sends, the plugin before analytics,
+  // and recording the clicks.
+  ['fastify-bare-cache-control', 'fastify-bare', null],
+  ['fastify-plugin-unrecorded', 'fastify-bare', null],
+  ['fastify-plugin', 'fastify-plugin-unrecorded', null],
 ];
 
 /** Per round, the subject's `figure` ÷ the baseline's, the servers having run seconds apart. */
@@ -53,6 +58,8 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
       contender('fastify-naive'),
       // The request path alone: clicks are emitted but never leave the buffer.
       contender('fastify-plugin', { transport: 'stalled' }, STALLED_PLUGIN),
+      contender('fastify-bare-cache-control'),
+      contender('fastify-plugin-unrecorded'),
     );
   }
   log(`redirect: ${contenders.map((c) => c.label).join(', ')}; ${describeRounds(profile)}`);

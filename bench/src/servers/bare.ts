@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { redirectCacheControl } from '@linkpulse/core/http';
 import express from 'express';
 import Fastify from 'fastify';
 import { benchLinks } from '../traffic/traffic.js';
@@ -33,13 +34,17 @@ export const nodeHttp: SubjectFactory = async () => {
   };
 };
 
-/**
- * Bare Fastify answering `GET /:code` with a 302 from a Map. With `onClick`, every
- * redirect is handed to it first (the naive emitter).
- */
-async function fastifyRedirects(
-  onClick?: (code: string, ip: string, ua: string | undefined, referer: string | undefined) => void,
-): Promise<BenchServer> {
+/** Extras of the bare Fastify subjects. */
+interface FastifyExtras {
+  /** Every redirect is handed to it first (the naive emitter). */
+  onClick?: (code: string, ip: string, ua: string | undefined, referer: string | undefined) => void;
+  /** Sends this `Cache-Control` with every redirect, as the plugin does. */
+  cacheControl?: string;
+}
+
+/** Bare Fastify answering `GET /:code` with a 302 from a Map, plus `extras`. */
+async function fastifyRedirects(extras: FastifyExtras = {}): Promise<BenchServer> {
+  const { onClick, cacheControl } = extras;
   const links = linkMap();
   const app = Fastify({ logger: false });
   app.get<{ Params: { code: string } }>('/:code', (request, reply) => {
@@ -51,6 +56,7 @@ async function fastifyRedirects(
       request.headers['user-agent'],
       request.headers.referer,
     );
+    if (cacheControl !== undefined) reply.header('cache-control', cacheControl);
     return reply.redirect(target, 302);
   });
   await app.listen({ port: 0, host: HOST });
@@ -65,6 +71,13 @@ async function fastifyRedirects(
 export const fastifyBare: SubjectFactory = () => fastifyRedirects();
 
 /**
+ * Bare Fastify sending the plugin's `Cache-Control` of a 302 with every redirect: what
+ * that header alone costs bare Fastify.
+ */
+export const fastifyBareCacheControl: SubjectFactory = () =>
+  fastifyRedirects({ cacheControl: redirectCacheControl(302) });
+
+/**
  * Bare Fastify plus the naive analytics the issue compares against: push every click to
  * an array and `JSON.stringify` the batch every 250 ms on the main thread.
  */
@@ -75,8 +88,10 @@ export const fastifyNaive: SubjectFactory = async () => {
     bytes += JSON.stringify(batch).length;
     batch = [];
   }, 250);
-  const server = await fastifyRedirects((code, ip, ua, referer) => {
-    batch.push({ code, ip, ua, referer, ts: Date.now() });
+  const server = await fastifyRedirects({
+    onClick(code, ip, ua, referer) {
+      batch.push({ code, ip, ua, referer, ts: Date.now() });
+    },
   });
   return {
     ...server,

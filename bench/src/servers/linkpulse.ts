@@ -79,6 +79,15 @@ async function fastifyWith(shortener: ShortenerHandle): Promise<BenchServer> {
 export const fastifyPlugin: SubjectFactory = async (options) =>
   fastifyWith(await benchShortener(options.transport));
 
+/**
+ * The Fastify plugin with clicks not recorded (the shortener's `recordClick` does nothing):
+ * what the plugin costs a redirect before analytics.
+ */
+export const fastifyPluginUnrecorded: SubjectFactory = async () => {
+  const shortener = await benchShortener();
+  return fastifyWith({ ...shortener, recordClick() {} });
+};
+
 /** The Express router with analytics on. */
 export const expressRouter: SubjectFactory = async (options) => {
   const shortener = await benchShortener(options.transport);
