@@ -24,7 +24,7 @@ import type {
 import { normalizeStatsQuery } from './sinks/stats-builder.js';
 import type { LinkStore } from './store/link-store.js';
 import { MemoryLinkStore } from './store/memory-link-store.js';
-import { unavailableOnFailure } from './store/unavailable-on-failure.js';
+import { asUnavailable, unavailableOnFailure } from './store/unavailable-on-failure.js';
 
 /** Rules for the links a shortener accepts. */
 export interface LinkPolicy extends LinkInputPolicy {
@@ -53,6 +53,13 @@ export interface ShortenerOptions {
   emitter?: Omit<ClickEmitterOptions, 'transport' | 'secret'>;
   /** Where clicks go and stats come from; default {@link createInProcessAnalytics}(). */
   analytics?: Analytics;
+  /**
+   * Told of failures that do not fail the call: an invalidation the resolver's bus could
+   * not publish after a create, update or delete was stored (other nodes then serve their
+   * cached copy until the resolver's TTL ends it), as `LinkPulseError('unavailable')` with
+   * the bus's error as `cause`. Default: `process.emitWarning`.
+   */
+  onError?: (error: LinkPulseError) => void;
 }
 
 /** A {@link Shortener} with its moving parts exposed for metrics and tests. */
@@ -97,9 +104,22 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
   });
   const bus = options.resolver?.bus;
 
+  const reportError = options.onError ?? ((error: Error) => process.emitWarning(error));
+
+  // The store already changed when this runs: a bus that cannot publish must not fail the
+  // call (other nodes then serve their cached copy until the resolver's TTL ends it).
   async function forget(code: string): Promise<void> {
     resolver.invalidate(code);
-    await bus?.publish(code);
+    try {
+      await bus?.publish(code);
+    } catch (error) {
+      reportError(
+        asUnavailable(
+          error,
+          `could not publish the invalidation of "${code}": other nodes keep their cached copy until it expires`,
+        ),
+      );
+    }
   }
 
   // A code looked up before it existed may sit in every node's negative cache.
@@ -219,7 +239,12 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
     async stats(code, query) {
       const link = await requireLink(code);
       if (!analytics.stats) throw new LinkPulseError('unavailable', 'no stats reader configured');
-      return analytics.stats.stats(link.code, normalizeStatsQuery(query, Date.now()));
+      const normalized = normalizeStatsQuery(query, Date.now());
+      try {
+        return await analytics.stats.stats(link.code, normalized);
+      } catch (error) {
+        throw asUnavailable(error, 'stats unavailable');
+      }
     },
 
     async close(closeOptions) {

@@ -1,6 +1,8 @@
 import {
   type CodeGenerator,
+  createInProcessAnalytics,
   createShortener,
+  type InvalidationBus,
   LinkPulseError,
   MemoryLinkStore,
   type ShortenerHandle,
@@ -376,6 +378,66 @@ describe('createShortener', () => {
         await expectCode(shortener.resolve('uncached'), 'unavailable');
       },
       { store },
+    );
+  });
+
+  it('answers a stats reader failure as unavailable, and passes its typed errors through', async () => {
+    const driverError = new Error('Stream is not writeable');
+    let fail: Error = driverError;
+    const base = await createInProcessAnalytics();
+    const analytics = {
+      ...base,
+      stats: {
+        stats: async () => {
+          throw fail;
+        },
+      },
+    };
+    await withShortener(
+      async (shortener) => {
+        const { code } = await shortener.shorten({ url: 'https://example.com/s' });
+        const error = await shortener.stats(code).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(LinkPulseError);
+        expect(error).toMatchObject({ code: 'unavailable', status: 503, cause: driverError });
+        fail = new LinkPulseError('invalid_query', 'bad interval');
+        await expectCode(shortener.stats(code), 'invalid_query');
+      },
+      { analytics },
+    );
+  });
+
+  it('stores a change whose invalidation the bus cannot publish, and reports the failure', async () => {
+    const busError = new Error('Connection is closed');
+    const bus: InvalidationBus = {
+      publish: async () => {
+        throw busError;
+      },
+      subscribe: () => () => {},
+      close: async () => {},
+    };
+    const reported: LinkPulseError[] = [];
+    await withShortener(
+      async (shortener) => {
+        const link = await shortener.shorten({ url: 'https://example.com/old', code: 'promo' });
+        expect(link.code).toBe('promo');
+        await shortener.resolve('promo');
+        const updated = await shortener.update('promo', { url: 'https://example.com/new' });
+        expect(updated.url).toBe('https://example.com/new');
+        // This node's cache forgot the old target, whatever the bus did.
+        expect(await shortener.resolve('promo')).toMatchObject({
+          status: 'found',
+          link: { url: 'https://example.com/new' },
+        });
+        await shortener.delete('promo');
+        await expectCode(shortener.get('promo'), 'not_found');
+        expect(reported.map((error) => [error.code, error.cause])).toEqual([
+          ['unavailable', busError],
+          ['unavailable', busError],
+          ['unavailable', busError],
+        ]);
+        expect(reported[1]!.message).toContain('"promo"');
+      },
+      { resolver: { bus }, onError: (error) => reported.push(error) },
     );
   });
 });

@@ -57,6 +57,23 @@ describe.skipIf(!url)('RedisStreamsTransport faults', () => {
     await redis.del(stream, `${stream}.dlq`);
   });
 
+  it('stops a consumer that was still starting when close() ran: nothing is handled after close', async () => {
+    const transport = open();
+    const handled: string[] = [];
+    const starting = transport.consume(
+      async (batch) => {
+        handled.push(...idsOf(batch));
+      },
+      { group: 'g' },
+    );
+    await transport.close();
+    await expect(starting).rejects.toMatchObject({ code: 'unavailable' });
+    const writer = open();
+    await writer.send(events(1));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(handled).toEqual([]);
+  });
+
   it('moves an entry that keeps failing to the dead-letter stream after maxDeliveries, and goes on', async () => {
     const transport = open({ maxDeliveries: 3, batchSize: 1 });
     const attempts = new Map<string, number[]>();

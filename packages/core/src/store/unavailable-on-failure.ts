@@ -1,9 +1,18 @@
 import { isLinkPulseError, LinkPulseError } from '../errors.js';
 import type { LinkStore } from './link-store.js';
 
+/**
+ * `error` as it should reach the HTTP layer: a {@link LinkPulseError} as it is, anything
+ * else (a driver's own failure) as `unavailable` with `message`, the original as its cause.
+ */
+export function asUnavailable(error: unknown, message: string): LinkPulseError {
+  return isLinkPulseError(error)
+    ? error
+    : new LinkPulseError('unavailable', message, { cause: error });
+}
+
 function unavailable(error: unknown): never {
-  if (isLinkPulseError(error)) throw error;
-  throw new LinkPulseError('unavailable', 'link store unavailable', { cause: error });
+  throw asUnavailable(error, 'link store unavailable');
 }
 
 /**

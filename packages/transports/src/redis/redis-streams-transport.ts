@@ -140,6 +140,11 @@ export class RedisStreamsTransport implements Transport, DeadLetterQueue {
       },
       onError: (error) => this.#options.onError?.(error),
     });
+    if (this.#closed) {
+      // `close()` ran while the group was being created and could not stop this consumer.
+      await consumer.stop();
+      this.#assertOpen();
+    }
     this.#subscriptions.add(consumer);
     return {
       stop: async () => {
