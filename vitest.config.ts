@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 // Tests import workspace packages through their `source` export condition, so they run
 // against the TypeScript sources without a build.
 export default defineConfig({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
+  resolve: { conditions: ['@linkpulse/source'] },
+  ssr: { resolve: { conditions: ['@linkpulse/source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',

@@ -64,7 +64,7 @@ export async function bundleEntries(srcDir: string, outDir: string): Promise<voi
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    conditions: ['source'],
+    conditions: ['@linkpulse/source'],
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
     sourcemap: 'linked',

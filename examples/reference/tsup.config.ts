@@ -23,7 +23,7 @@ export default defineConfig({
   external: ['chdb', 'chdb/connection'],
   tsconfig: '../../tsconfig.build.json',
   esbuildOptions(options) {
-    options.conditions = ['source'];
+    options.conditions = ['@linkpulse/source'];
   },
   // Bundled CommonJS dependencies call require() for Node built-ins.
   banner: {

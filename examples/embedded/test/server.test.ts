@@ -22,7 +22,7 @@ interface Running {
 
 /** Runs the example as `pnpm start` does, on a free port, and waits until it listens. */
 function startServer(dbPath: string): Promise<Running> {
-  const child = spawn(process.execPath, [tsx, '--conditions=source', 'src/server.ts'], {
+  const child = spawn(process.execPath, [tsx, '--conditions=@linkpulse/source', 'src/server.ts'], {
     cwd: root,
     env: { ...process.env, PORT: '0', LINKPULSE_DB: dbPath, LINKPULSE_API_KEY: API_KEY },
     stdio: ['ignore', 'pipe', 'pipe'],

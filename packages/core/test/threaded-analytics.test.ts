@@ -273,11 +273,15 @@ describe('createThreadedAnalytics', () => {
     `;
     const entry = join(dirname(file), 'send-and-return.mjs');
     writeFileSync(entry, script);
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=source', entry], {
-      cwd: process.cwd(),
-      timeout: 10_000,
-      encoding: 'utf8',
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@linkpulse/source', entry],
+      {
+        cwd: process.cwd(),
+        timeout: 10_000,
+        encoding: 'utf8',
+      },
+    );
     expect(child.error).toBeUndefined();
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);

@@ -22,7 +22,15 @@ afterAll(() => {
 function startChild(path: string, count: number, size: number) {
   const child = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', childScript, path, String(count), String(size)],
+    [
+      '--conditions=@linkpulse/source',
+      '--import',
+      'tsx',
+      childScript,
+      path,
+      String(count),
+      String(size),
+    ],
     { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   let stdout = '';

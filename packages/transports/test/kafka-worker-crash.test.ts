@@ -35,19 +35,23 @@ describe.skipIf(!brokers || !redisUrl)('a Kafka worker killed in the middle of a
 
   /** Starts a worker process; resolves with it and a promise of its next line `line`. */
   function startWorker(pauseMidBatch: boolean) {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', WORKER], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: brokers,
-        REDIS_URL: redisUrl,
-        TOPIC: topic,
-        GROUP: `${topic}-workers`,
-        PREFIX: prefix,
-        PAUSE_MID_BATCH: pauseMidBatch ? '1' : '0',
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@linkpulse/source', '--import', 'tsx', WORKER],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: brokers,
+          REDIS_URL: redisUrl,
+          TOPIC: topic,
+          GROUP: `${topic}-workers`,
+          PREFIX: prefix,
+          PAUSE_MID_BATCH: pauseMidBatch ? '1' : '0',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    );
     killOnExit(child);
     children.push(child);
     let output = '';

@@ -62,7 +62,7 @@ export class NodeProcess {
     const log = openSync(this.logFile, 'a');
     const child = spawn(
       process.execPath,
-      ['--import', TSX_LOADER, '--conditions=source', this.#options.entry],
+      ['--import', TSX_LOADER, '--conditions=@linkpulse/source', this.#options.entry],
       {
         cwd: PACKAGE_ROOT,
         env: { ...process.env, ...this.#options.env, PORT: String(this.port) },

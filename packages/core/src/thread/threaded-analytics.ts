@@ -50,7 +50,7 @@ export interface ThreadedAnalyticsOptions<Data = unknown> {
   startTimeoutMs?: number;
   /**
    * Node options of the thread (`Worker` `execArgv`). Default: those of this thread, plus
-   * `--conditions=source` for a TypeScript module when they name no conditions.
+   * `--conditions=@linkpulse/source` for a TypeScript module when they name no conditions.
    */
   execArgv?: string[];
   /**
@@ -194,7 +194,7 @@ function workerEntry(
   return {
     url,
     typescript: true,
-    execArgv: conditions ? undefined : [...inherited, '--conditions=source'],
+    execArgv: conditions ? undefined : [...inherited, '--conditions=@linkpulse/source'],
   };
 }
 
