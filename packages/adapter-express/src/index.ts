@@ -63,8 +63,9 @@ function contractError(error: unknown): LinkPulseError | null {
  * An Express 5 router serving the LinkPulse HTTP contract: the management routes under
  * `prefix + /api/links` and the redirect at `prefix + /:code`. Mount it with
  * `app.use(linkpulseRouter(shortener, options))`, or under a path with
- * `app.use('/go', …)`. Errors it does not own (a failing store) go to the app's error
- * handler through `next(error)`.
+ * `app.use('/go', …)`. Errors are answered in the contract (a failing store as 503
+ * `unavailable`); only errors that are not LinkPulse errors (thrown by a custom
+ * `Shortener`, say) go to the app's error handler through `next(error)`.
  */
 export function linkpulseRouter(
   shortener: Shortener,
