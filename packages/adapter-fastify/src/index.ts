@@ -101,7 +101,11 @@ async function plugin(app: FastifyInstance, options: LinkpulseFastifyOptions): P
       routes.addContentTypeParser(
         'application/json',
         { parseAs: 'string' },
-        async (_request: FastifyRequest, body: string) => parseJsonBody(body),
+        // A route that takes no body (DELETE) ignores an empty one, as Express does.
+        async (request: FastifyRequest, body: string) =>
+          body === '' && request.routeOptions.schema?.body === undefined
+            ? undefined
+            : parseJsonBody(body),
       );
       const checkBody = async (request: FastifyRequest) => {
         const refused = checkJsonBodyHeaders(request.headers, resolved.bodyLimit);

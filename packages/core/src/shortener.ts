@@ -113,12 +113,15 @@ export async function createShortener(options: ShortenerOptions = {}): Promise<S
     try {
       await bus?.publish(code);
     } catch (error) {
-      reportError(
-        asUnavailable(
-          error,
-          `could not publish the invalidation of "${code}": other nodes keep their cached copy until it expires`,
-        ),
+      const failure = asUnavailable(
+        error,
+        `could not publish the invalidation of "${code}": other nodes keep their cached copy until it expires`,
       );
+      try {
+        reportError(failure);
+      } catch {
+        // A throwing handler must not fail a change that is stored.
+      }
     }
   }
 

@@ -440,4 +440,27 @@ describe('createShortener', () => {
       { resolver: { bus }, onError: (error) => reported.push(error) },
     );
   });
+
+  it('keeps a stored change when the onError handler itself throws', async () => {
+    const bus: InvalidationBus = {
+      publish: async () => {
+        throw new Error('Connection is closed');
+      },
+      subscribe: () => () => {},
+      close: async () => {},
+    };
+    await withShortener(
+      async (shortener) => {
+        const link = await shortener.shorten({ url: 'https://example.com/a', code: 'promo' });
+        expect(link.code).toBe('promo');
+        await shortener.delete('promo');
+      },
+      {
+        resolver: { bus },
+        onError: () => {
+          throw new Error('handler bug');
+        },
+      },
+    );
+  });
 });

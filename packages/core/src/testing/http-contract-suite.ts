@@ -635,6 +635,15 @@ export function describeHttpContract(name: string, start: HttpContractFactory): 
         await readError(await call('DELETE', `/api/links/${link.code}`), 404, 'not_found');
         expect(await allLinks(shortener)).toEqual([]);
       });
+
+      it('ignores an empty body sent with a JSON content type', async () => {
+        const link = await create({ url: 'https://example.com/' });
+        const response = await call('DELETE', `/api/links/${link.code}`, {
+          raw: '',
+          headers: { 'content-type': 'application/json' },
+        });
+        expect(response.status).toBe(204);
+      });
     });
 
     describe('GET and HEAD /:code', () => {
