@@ -1,3 +1,5 @@
+import type { PipelineResult, PipelineSpec } from './pipeline-types.js';
+
 /** Wall time and CPU share of a pipeline run, as {@link startClock} measures them. */
 export interface ClockReading {
   seconds: number;
@@ -25,4 +27,22 @@ export function startClock(): { stop(): ClockReading } {
 /** A {@link ClockReading.cpuShare} as a percentage of one core, for notes and logs. */
 export function cpuPercent(share: number): string {
   return `${(share * 100).toFixed(0)} %`;
+}
+
+/** What a pipeline probe reports: `delivered` of `spec.events` in the time `reading` took. */
+export function pipelineResult(
+  spec: PipelineSpec,
+  delivered: number,
+  dropped: number,
+  { seconds, cpuShare }: ClockReading,
+): PipelineResult {
+  return {
+    mode: spec.mode,
+    events: spec.events,
+    delivered,
+    dropped,
+    seconds,
+    eventsPerSecond: spec.events / seconds,
+    cpuShare,
+  };
 }

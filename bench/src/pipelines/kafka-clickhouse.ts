@@ -13,7 +13,7 @@ import { ClickHouseSink, migrate, type RawClickRow, toRawRow } from '@linkpulse/
 import { createChdbConnection } from 'chdb/connection';
 import { Partitioners } from 'kafkajs';
 import { BENCH_SECRET, benchClick } from '../traffic/clicks.js';
-import { type ClockReading, startClock } from './clock.js';
+import { pipelineResult, startClock } from './clock.js';
 import { benchKafka, benchKafkaTransport, EVENTS_PER_MESSAGE } from './kafka-client.js';
 import { emitPaced, waitFor } from './pace.js';
 import type { PipelineResult, PipelineSpec } from './pipeline-types.js';
@@ -50,23 +50,6 @@ function chdbClient(path: string): ClickHouseClient {
   return createClient({
     connection: createChdbConnection({ path }) as unknown as ClientConnection,
   });
-}
-
-function result(
-  spec: PipelineSpec,
-  delivered: number,
-  dropped: number,
-  { seconds, cpuShare }: ClockReading,
-): PipelineResult {
-  return {
-    mode: spec.mode,
-    events: spec.events,
-    delivered,
-    dropped,
-    seconds,
-    eventsPerSecond: spec.events / seconds,
-    cpuShare,
-  };
 }
 
 /**
@@ -124,7 +107,7 @@ export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineRes
   await worker.stop();
   await transport.close();
   await sink.close();
-  return result(spec, written() - base, dropped, reading);
+  return pipelineResult(spec, written() - base, dropped, reading);
 }
 
 /**
@@ -199,7 +182,7 @@ export async function rawKafkajs(spec: PipelineSpec): Promise<PipelineResult> {
   const reading = clock.stop();
   await consumer.disconnect();
   await producer.disconnect();
-  return result(spec, consumed, 0, reading);
+  return pipelineResult(spec, consumed, 0, reading);
 }
 
 /**
@@ -245,5 +228,5 @@ export async function rawClickHouse(spec: PipelineSpec): Promise<PipelineResult>
   });
   const [{ n }] = (await count.json()) as [{ n: string }];
   await client.close();
-  return result(spec, Number(n), 0, reading);
+  return pipelineResult(spec, Number(n), 0, reading);
 }

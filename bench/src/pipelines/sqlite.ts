@@ -10,7 +10,7 @@ import { createEmbedded } from '@linkpulse/embedded';
 import Database from 'better-sqlite3';
 import { benchThreadModule } from '../servers/threads.js';
 import { BENCH_SECRET, benchClick } from '../traffic/clicks.js';
-import { startClock } from './clock.js';
+import { pipelineResult, startClock } from './clock.js';
 import { emitPaced, waitFor } from './pace.js';
 import type { PipelineResult, PipelineSpec } from './pipeline-types.js';
 
@@ -30,18 +30,10 @@ export async function memoryToSqlite(spec: PipelineSpec): Promise<PipelineResult
   await emitPaced(emitter, spec.events, written);
   await emitter.flush();
   await waitFor(() => written() + emitter.counters().dropped >= spec.events, 600_000, 'the worker');
-  const { seconds, cpuShare } = clock.stop();
+  const reading = clock.stop();
   const { dropped } = emitter.counters();
   await embedded.close();
-  return {
-    mode: spec.mode,
-    events: spec.events,
-    delivered: written(),
-    dropped,
-    seconds,
-    eventsPerSecond: spec.events / seconds,
-    cpuShare,
-  };
+  return pipelineResult(spec, written(), dropped, reading);
 }
 
 const COLUMNS = [
@@ -106,16 +98,8 @@ export async function rawSqlite(spec: PipelineSpec): Promise<PipelineResult> {
   });
   const clock = startClock();
   for (let i = 0; i < rows.length; i += 500) insertMany(rows.slice(i, i + 500));
-  const { seconds, cpuShare } = clock.stop();
+  const reading = clock.stop();
   const delivered = (db.prepare('SELECT count(*) AS n FROM clicks').get() as { n: number }).n;
   db.close();
-  return {
-    mode: spec.mode,
-    events: spec.events,
-    delivered,
-    dropped: 0,
-    seconds,
-    eventsPerSecond: spec.events / seconds,
-    cpuShare,
-  };
+  return pipelineResult(spec, delivered, 0, reading);
 }
