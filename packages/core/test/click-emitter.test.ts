@@ -396,11 +396,27 @@ describe('ClickEmitter with a producer that builds the events itself', () => {
     expect(calls).toHaveLength(1);
     const [{ batch, secret }] = calls as [(typeof calls)[0]];
     expect(secret).toBe('test secret');
-    expect(batch.clicks).toEqual([first, second]);
-    expect(batch.clicks[0]).toBe(first);
+    const { ts: _stamped, ...firstFields } = first;
+    expect(batch.clicks).toEqual([firstFields, second]);
     expect([...batch.times]).toEqual([1_600_000_000_000, 1_700_000_000_000]);
     expect(batch.length).toBe(2);
     expect(clicks.counters()).toMatchObject({ emitted: 2, sent: 2, dropped: 0 });
+  });
+
+  it('copies a click at emit: an input changed or reused afterwards is sent as it was', async () => {
+    const { producer, calls } = clickTaker();
+    const clicks = emitter({ transport: producer });
+    const reused = input(1, { referer: 'https://a.example/' });
+    clicks.emit(reused);
+    reused.code = 'c2';
+    reused.referer = 'https://b.example/';
+    clicks.emit(reused);
+    await clicks.flush();
+    const [{ batch }] = calls as [(typeof calls)[0]];
+    expect(batch.clicks.map(({ code, referer }) => [code, referer])).toEqual([
+      ['c1', 'https://a.example/'],
+      ['c2', 'https://b.example/'],
+    ]);
   });
 
   it('drops malformed clicks itself and retries the same batch object after a failure', async () => {

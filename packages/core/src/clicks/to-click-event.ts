@@ -1,6 +1,6 @@
 import { LinkPulseError } from '../errors.js';
 import type { ClickEvent, ClickInput, Utm } from './click-event.js';
-import { interner, memoize } from './memo.js';
+import { memoize, sharedHeader } from './memo.js';
 import type { UlidFactory } from './ulid.js';
 import { parseUtm } from './utm.js';
 import { ipPrefix, type VisitorHasher } from './visitor.js';
@@ -18,10 +18,6 @@ const utmOf = memoize((query: string): Utm | null => {
   const utm = parseUtm(query);
   return utm === null ? null : Object.freeze(utm);
 }, MEMO_ENTRIES);
-// User agents and referers repeat too, but each request brings them as new strings: events
-// carry one string per distinct value instead, which the visitor-id cache and the packing
-// of batches for an analytics thread then look up without hashing it again.
-const sharedHeader = interner(MEMO_ENTRIES);
 
 /**
  * Throws `LinkPulseError('invalid_body')` unless `input.code` is a non-empty string and

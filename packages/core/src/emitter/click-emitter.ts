@@ -9,6 +9,7 @@ import {
   type EmittedClicks,
   takesClicks,
 } from '../transport/transport.js';
+import { ClickSlots } from './click-slots.js';
 
 /** Backoff of failed sends: exponential with full jitter, between 0 and the current cap. */
 export interface EmitterRetryOptions {
@@ -113,8 +114,9 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  * Takes clicks off the request path and ships them in batches, modelled on OpenTelemetry's
  * `BatchSpanProcessor`.
  *
- * `emit` is synchronous and O(1): it stores the input in a preallocated ring buffer and
- * returns; no I/O, no hashing, no awaiting, and it never throws. When the buffer is full
+ * `emit` is synchronous and O(1): it copies the click's fields into a preallocated ring
+ * buffer (user agent and referer as the first equal strings seen, found by a fingerprint
+ * of a few characters, not a hash) and returns; no I/O, no awaiting, and it never throws. When the buffer is full
  * the oldest click is overwritten and counted as dropped, so memory stays bounded by
  * `capacity` clicks plus the one batch in flight.
  *
@@ -131,7 +133,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  */
 export class ClickEmitter {
   // Hot state, touched by `emit`.
-  readonly #items: (ClickInput | undefined)[];
+  readonly #slots: ClickSlots;
   readonly #times: Float64Array;
   readonly #capacity: number;
   readonly #maxBatchSize: number;
@@ -187,7 +189,7 @@ export class ClickEmitter {
       options.flushIntervalMs,
       DEFAULTS.flushIntervalMs,
     );
-    this.#items = new Array<ClickInput | undefined>(this.#capacity).fill(undefined);
+    this.#slots = new ClickSlots(this.#capacity);
     this.#times = new Float64Array(this.#capacity);
     this.#now = options.now ? guardedClock(options.now) : Date.now;
     this.#transport = options.transport;
@@ -200,8 +202,7 @@ export class ClickEmitter {
   }
 
   /**
-   * Records one click: stores the reference (the input must not be mutated afterwards)
-   * and its time (`input.ts` when it is a number, else the clock), and returns. Never
+   * Records one click: copies its fields (the input may be reused afterwards) and its time (`input.ts` when it is a number, else the clock), and returns. Never
    * throws, never waits; after `close` the click is counted as dropped.
    */
   emit(input: ClickInput): void {
@@ -220,7 +221,7 @@ export class ClickEmitter {
     } else {
       this.#size++;
     }
-    this.#items[slot] = input;
+    this.#slots.store(slot, input);
     const ts = input.ts;
     this.#times[slot] = typeof ts === 'number' ? ts : this.#now();
     this.#accepted++;
@@ -336,9 +337,8 @@ export class ClickEmitter {
     const times = new Float64Array(asClicks ? count : 0);
     let slot = this.#head;
     for (let i = 0; i < count; i++) {
-      const input = this.#items[slot]!;
+      const input = this.#slots.take(slot);
       const ts = this.#times[slot]!;
-      this.#items[slot] = undefined;
       try {
         if (asClicks) {
           assertClickInput(input, ts);
@@ -423,7 +423,7 @@ export class ClickEmitter {
     this.#phase = STOPPED;
     if (!gaveUp) return;
     this.#dropped += this.#size + (this.#batch === null ? 0 : this.#batch.length);
-    this.#items.fill(undefined);
+    this.#slots.clear();
     this.#size = 0;
     this.#batch = null;
     this.#settleWaiters();

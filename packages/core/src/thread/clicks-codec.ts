@@ -1,5 +1,4 @@
 import type { ClickEvent, ClickInput } from '../clicks/click-event.js';
-import { interner } from '../clicks/memo.js';
 import { toClickEvent } from '../clicks/to-click-event.js';
 import { createUlid } from '../clicks/ulid.js';
 import { CheckedClickEvent, V1_FIELDS } from '../clicks/v1-fields.js';
@@ -23,22 +22,14 @@ export interface PackedClicks extends StringTable {
 
 /** Numbers per click in {@link PackedClicks.refs}. */
 const REFS = 6;
-/** Distinct user agents and referers remembered by the packing's interner. */
-const SHARED_HEADERS = 4_096;
-
-// Each request brings its headers as new strings: looked up by a cheap fingerprint first,
-// so the table's map hashes one string per distinct value instead of every request's copy.
-const sharedHeader = interner(SHARED_HEADERS);
-
 function stringIndex(table: ValueTable, value: unknown): number {
   return typeof value === 'string' ? table.string(value) : -1;
 }
 
-function headerIndex(table: ValueTable, value: unknown): number {
-  return typeof value === 'string' ? table.string(sharedHeader(value)) : -1;
-}
-
-/** Packs `batch` (clicks the emitter checked) for the analytics thread. */
+/**
+ * Packs `batch` (clicks the emitter checked) for the analytics thread. The emitter keeps
+ * one string per distinct user agent and referer, so the table hashes each once.
+ */
 export function packClicks(batch: EmittedClicks): PackedClicks {
   const { clicks } = batch;
   const refs = new Int32Array(clicks.length * REFS);
@@ -47,8 +38,8 @@ export function packClicks(batch: EmittedClicks): PackedClicks {
     const click = clicks[i]!;
     refs[k++] = stringIndex(table, click.code);
     refs[k++] = stringIndex(table, click.ip);
-    refs[k++] = headerIndex(table, click.userAgent);
-    refs[k++] = headerIndex(table, click.referer);
+    refs[k++] = stringIndex(table, click.userAgent);
+    refs[k++] = stringIndex(table, click.referer);
     refs[k++] = stringIndex(table, click.query);
     refs[k++] = click.method === 'HEAD' ? 1 : 0;
   }

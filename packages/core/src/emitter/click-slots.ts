@@ -1,0 +1,60 @@
+import type { ClickInput } from '../clicks/click-event.js';
+import { sharedHeader } from '../clicks/memo.js';
+
+/** Fields kept per click: code, ip, userAgent, referer, method, query. */
+const FIELDS = 6;
+
+/** A header as kept: a non-empty string is replaced by the equal one seen first. */
+function shared(value: unknown): unknown {
+  return typeof value === 'string' && value !== '' ? sharedHeader(value) : value;
+}
+
+/**
+ * The emitter's buffered clicks, stored field by field in one preallocated array rather
+ * than as the objects given to `emit`. Nothing of a request outlives it but the strings a
+ * click needs, and its user agent and referer are the first equal strings seen rather
+ * than the request's own copies: clicks wait in the buffer for several of the garbage
+ * collector's young-generation passes, and retaining each request's input object and
+ * headers made the request thread's collector about four times busier under load.
+ */
+export class ClickSlots {
+  readonly #fields: unknown[];
+
+  /** @param capacity - how many clicks the buffer holds. */
+  constructor(capacity: number) {
+    this.#fields = new Array<unknown>(capacity * FIELDS).fill(undefined);
+  }
+
+  /** Copies the fields of `input` into `slot`. Reads each field once; never throws on shape. */
+  store(slot: number, input: ClickInput): void {
+    const fields = this.#fields;
+    const at = slot * FIELDS;
+    fields[at] = input.code;
+    fields[at + 1] = input.ip;
+    fields[at + 2] = shared(input.userAgent);
+    fields[at + 3] = shared(input.referer);
+    fields[at + 4] = input.method;
+    fields[at + 5] = input.query;
+  }
+
+  /** The click in `slot`, as a new input, and empties the slot. */
+  take(slot: number): ClickInput {
+    const fields = this.#fields;
+    const at = slot * FIELDS;
+    const input = {
+      code: fields[at],
+      ip: fields[at + 1],
+      userAgent: fields[at + 2],
+      referer: fields[at + 3],
+      method: fields[at + 4],
+      query: fields[at + 5],
+    } as ClickInput;
+    fields.fill(undefined, at, at + FIELDS);
+    return input;
+  }
+
+  /** Empties every slot. */
+  clear(): void {
+    this.#fields.fill(undefined);
+  }
+}
