@@ -419,6 +419,27 @@ describe('ClickEmitter with a producer that builds the events itself', () => {
     ]);
   });
 
+  it('drops a click whose fields cannot be read, leaving the buffered clicks intact', async () => {
+    const { producer, calls } = clickTaker();
+    const errors: unknown[] = [];
+    const clicks = emitter({ transport: producer, capacity: 2, onError: (e) => errors.push(e) });
+    clicks.emit(input(1));
+    clicks.emit(input(2));
+    const unreadable = {
+      ...input(3),
+      get userAgent(): string {
+        throw new Error('no user agent');
+      },
+    };
+    expect(() => clicks.emit(unreadable)).not.toThrow();
+    expect(errors).toEqual([new Error('no user agent')]);
+    expect(clicks.counters()).toMatchObject({ emitted: 3, dropped: 1, queueDepth: 2 });
+    await clicks.flush();
+    const [{ batch }] = calls as [(typeof calls)[0]];
+    expect(batch.clicks.map((click) => click.code)).toEqual(['c1', 'c2']);
+    expect(balanced(clicks.counters())).toBe(true);
+  });
+
   it('drops malformed clicks itself and retries the same batch object after a failure', async () => {
     const { producer, calls } = clickTaker(1);
     const errors: unknown[] = [];

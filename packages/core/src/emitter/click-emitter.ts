@@ -202,8 +202,10 @@ export class ClickEmitter {
   }
 
   /**
-   * Records one click: copies its fields (the input may be reused afterwards) and its time (`input.ts` when it is a number, else the clock), and returns. Never
-   * throws, never waits; after `close` the click is counted as dropped.
+   * Records one click: copies its fields (the input may be reused afterwards) and its
+   * time (`input.ts` when it is a number, else the clock), and returns. Never throws,
+   * never waits; after `close`, or when a field cannot be read (a throwing getter), the
+   * click is counted as dropped.
    */
   emit(input: ClickInput): void {
     this.#emitted++;
@@ -214,6 +216,15 @@ export class ClickEmitter {
     const capacity = this.#capacity;
     let slot = this.#head + this.#size;
     if (slot >= capacity) slot -= capacity;
+    let ts: unknown;
+    try {
+      ts = input.ts;
+      this.#slots.store(slot, input);
+    } catch (error) {
+      this.#dropped++;
+      this.#report(error);
+      return;
+    }
     if (this.#size === capacity) {
       // Full: `slot` is the oldest click; overwrite it.
       this.#dropped++;
@@ -221,8 +232,6 @@ export class ClickEmitter {
     } else {
       this.#size++;
     }
-    this.#slots.store(slot, input);
-    const ts = input.ts;
     this.#times[slot] = typeof ts === 'number' ? ts : this.#now();
     this.#accepted++;
     if (this.#size >= this.#maxBatchSize && this.#phase === IDLE) {

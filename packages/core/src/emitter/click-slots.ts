@@ -25,16 +25,21 @@ export class ClickSlots {
     this.#fields = new Array<unknown>(capacity * FIELDS).fill(undefined);
   }
 
-  /** Copies the fields of `input` into `slot`. Reads each field once; never throws on shape. */
+  /**
+   * Copies the fields of `input` into `slot`, whatever their types (the emitter checks
+   * them when it takes the click). Reads every field before it writes any, so a getter
+   * that throws leaves the slot as it was.
+   */
   store(slot: number, input: ClickInput): void {
+    const { code, ip, userAgent, referer, method, query } = input;
     const fields = this.#fields;
     const at = slot * FIELDS;
-    fields[at] = input.code;
-    fields[at + 1] = input.ip;
-    fields[at + 2] = shared(input.userAgent);
-    fields[at + 3] = shared(input.referer);
-    fields[at + 4] = input.method;
-    fields[at + 5] = input.query;
+    fields[at] = code;
+    fields[at + 1] = ip;
+    fields[at + 2] = shared(userAgent);
+    fields[at + 3] = shared(referer);
+    fields[at + 4] = method;
+    fields[at + 5] = query;
   }
 
   /** The click in `slot`, as a new input, and empties the slot. */

@@ -13,7 +13,10 @@ export interface ClickProducer {
 
 /** Clicks as the emitter buffered them: what a {@link ClickInputProducer} is sent. */
 export interface EmittedClicks {
-  /** The clicks, as given to `emit` (each has a non-empty `code`). */
+  /**
+   * The clicks given to `emit`, as copies of their fields (each has a non-empty `code`;
+   * user agents and referers are shared strings, one per distinct value).
+   */
   readonly clicks: readonly ClickInput[];
   /** When each click happened, ms since the epoch: `times[i]` is the time of `clicks[i]`. */
   readonly times: Float64Array;
