@@ -6,6 +6,7 @@
 export * from './analytics.js';
 export * from './clicks/click-event.js';
 export * from './clicks/decode.js';
+export { MAX_HEADER_LENGTH } from './clicks/shared-header.js';
 export * from './clicks/to-click-event.js';
 export * from './clicks/ulid.js';
 export * from './clicks/utm.js';

@@ -67,10 +67,3 @@ export function interner(maxEntries: number): (value: string) => string {
     return value;
   };
 }
-
-/**
- * The interner of user agents and referers of this thread (4,096 values): the emitter
- * keeps the clicks it buffers with these strings, and events and packed batches are
- * built from them, so one distinct header is one string and is hashed once.
- */
-export const sharedHeader = interner(4_096);

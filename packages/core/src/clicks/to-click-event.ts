@@ -1,12 +1,10 @@
 import { LinkPulseError } from '../errors.js';
 import type { ClickEvent, ClickInput, Utm } from './click-event.js';
-import { memoize, sharedHeader } from './memo.js';
+import { memoize } from './memo.js';
+import { MAX_HEADER_LENGTH, sharedHeader } from './shared-header.js';
 import type { UlidFactory } from './ulid.js';
 import { parseUtm } from './utm.js';
 import { ipPrefix, type VisitorHasher } from './visitor.js';
-
-/** Longest `User-Agent` and `Referer` kept in a {@link ClickEvent}; longer ones are cut. */
-export const MAX_HEADER_LENGTH = 1024;
 
 /** Distinct IP addresses and query strings whose prefix / UTM parameters are remembered. */
 const MEMO_ENTRIES = 4_096;
@@ -18,6 +16,12 @@ const utmOf = memoize((query: string): Utm | null => {
   const utm = parseUtm(query);
   return utm === null ? null : Object.freeze(utm);
 }, MEMO_ENTRIES);
+
+// A header as events keep it: shared, or, when longer than the limit, cut and not shared.
+function keptHeader(value: string): string {
+  const kept = sharedHeader(value);
+  return kept.length > MAX_HEADER_LENGTH ? kept.slice(0, MAX_HEADER_LENGTH) : kept;
+}
 
 /**
  * Throws `LinkPulseError('invalid_body')` unless `input.code` is a non-empty string and
@@ -52,7 +56,7 @@ export function toClickEvent(
   const { code, ip, referer } = input;
   const ua =
     typeof input.userAgent === 'string' && input.userAgent !== ''
-      ? sharedHeader(input.userAgent.slice(0, MAX_HEADER_LENGTH))
+      ? keptHeader(input.userAgent)
       : '';
   const address = typeof ip === 'string' ? ip : '';
   return {
@@ -63,10 +67,7 @@ export function toClickEvent(
     visitorId: visitors.visitorId(ts, address, ua),
     ipPrefix: prefixOf(address),
     ua,
-    referer:
-      typeof referer === 'string' && referer !== ''
-        ? sharedHeader(referer.slice(0, MAX_HEADER_LENGTH))
-        : null,
+    referer: typeof referer === 'string' && referer !== '' ? keptHeader(referer) : null,
     method: input.method === 'HEAD' ? 'HEAD' : 'GET',
     utm:
       typeof input.query === 'string' && input.query.includes('utm_') ? utmOf(input.query) : null,

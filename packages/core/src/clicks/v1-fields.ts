@@ -1,5 +1,5 @@
 import type { ClickEvent, Utm } from './click-event.js';
-import { MAX_HEADER_LENGTH } from './to-click-event.js';
+import { MAX_HEADER_LENGTH } from './shared-header.js';
 import { MAX_UTM_LENGTH } from './utm.js';
 
 /** Crockford base32 ULID: 26 characters, the first one at most `7` (48-bit timestamp). */

@@ -116,9 +116,9 @@ function positive(name: string, value: number | undefined, fallback: number): nu
  *
  * `emit` is synchronous and O(1): it copies the click's fields into a preallocated ring
  * buffer (user agent and referer as the first equal strings seen, found by a fingerprint
- * of a few characters, not a hash) and returns; no I/O, no awaiting, and it never throws. When the buffer is full
- * the oldest click is overwritten and counted as dropped, so memory stays bounded by
- * `capacity` clicks plus the one batch in flight.
+ * of a few characters, not a hash) and returns; no I/O, no awaiting, and it never
+ * throws. When the buffer is full the oldest click is overwritten and counted as dropped,
+ * so memory stays bounded by `capacity` clicks plus the one batch in flight.
  *
  * A batch is built (ULID, visitor id, IP prefix, UTM; the raw IP never leaves the process)
  * when it is sent: as soon as `maxBatchSize` clicks are buffered, every `flushIntervalMs`,

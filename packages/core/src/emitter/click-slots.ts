@@ -1,10 +1,10 @@
 import type { ClickInput } from '../clicks/click-event.js';
-import { sharedHeader } from '../clicks/memo.js';
+import { sharedHeader } from '../clicks/shared-header.js';
 
 /** Fields kept per click: code, ip, userAgent, referer, method, query. */
 const FIELDS = 6;
 
-/** A header as kept: a non-empty string is replaced by the equal one seen first. */
+/** A header as kept: a non-empty string as {@link sharedHeader} gives it. */
 function shared(value: unknown): unknown {
   return typeof value === 'string' && value !== '' ? sharedHeader(value) : value;
 }
@@ -14,8 +14,8 @@ function shared(value: unknown): unknown {
  * than as the objects given to `emit`. Nothing of a request outlives it but the strings a
  * click needs, and its user agent and referer are the first equal strings seen rather
  * than the request's own copies: clicks wait in the buffer for several of the garbage
- * collector's young-generation passes, and retaining each request's input object and
- * headers made the request thread's collector about four times busier under load.
+ * collector's young-generation passes, and keeping each request's input object and
+ * headers alive made the request thread's collector three times busier under load.
  */
 export class ClickSlots {
   readonly #fields: unknown[];
