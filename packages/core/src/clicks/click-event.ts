@@ -12,9 +12,10 @@ export interface Utm {
 
 /**
  * What an adapter knows about one redirect, handed to `ClickEmitter.emit`. The emitter
- * keeps this object as it is until flush; nothing here leaves the process unprocessed
- * (the raw `ip` is replaced by a visitor id and a truncated prefix when the event is built:
- * at flush, or in the analytics thread the clicks are handed to).
+ * copies its fields at `emit` (the object may be reused afterwards) and keeps them until
+ * flush; nothing here leaves the process unprocessed (the raw `ip` is replaced by a visitor
+ * id and a truncated prefix when the event is built: at flush, or in the analytics thread
+ * the clicks are handed to).
  */
 export interface ClickInput {
   /** Short code that was resolved. */

@@ -17,10 +17,13 @@ const utmOf = memoize((query: string): Utm | null => {
   return utm === null ? null : Object.freeze(utm);
 }, MEMO_ENTRIES);
 
-// A header as events keep it: shared, or, when longer than the limit, cut and not shared.
+// A header as events keep it: shared, or, when longer than the limit, a copy of its cut
+// (a cut made by `slice` refers to the whole value and would keep it alive wherever the
+// event's field is kept, such as the visitor-id cache).
 function keptHeader(value: string): string {
   const kept = sharedHeader(value);
-  return kept.length > MAX_HEADER_LENGTH ? kept.slice(0, MAX_HEADER_LENGTH) : kept;
+  if (kept.length <= MAX_HEADER_LENGTH) return kept;
+  return Buffer.from(kept.slice(0, MAX_HEADER_LENGTH), 'utf16le').toString('utf16le');
 }
 
 /**
