@@ -118,7 +118,12 @@ export function cpuTicksOf(pid: number): number {
  * the thread that answers requests, without the threads it started (an analytics worker).
  */
 export function mainThreadCpuTicksOf(pid: number): number {
-  return ticksIn(`/proc/${pid}/task/${pid}/stat`);
+  return threadCpuTicksOf(pid, pid);
+}
+
+/** CPU time thread `tid` of process `pid` has used so far, in clock ticks (0 once it is gone). */
+export function threadCpuTicksOf(pid: number, tid: number): number {
+  return ticksIn(`/proc/${pid}/task/${tid}/stat`);
 }
 
 function ticksIn(statPath: string): number {
