@@ -21,9 +21,8 @@ const utmOf = memoize((query: string): Utm | null => {
 // (a cut made by `slice` refers to the whole value and would keep it alive wherever the
 // event's field is kept, such as the visitor-id cache).
 function keptHeader(value: string): string {
-  const kept = sharedHeader(value);
-  if (kept.length <= MAX_HEADER_LENGTH) return kept;
-  return Buffer.from(kept.slice(0, MAX_HEADER_LENGTH), 'utf16le').toString('utf16le');
+  if (value.length <= MAX_HEADER_LENGTH) return sharedHeader(value);
+  return Buffer.from(value.slice(0, MAX_HEADER_LENGTH), 'utf16le').toString('utf16le');
 }
 
 /**
