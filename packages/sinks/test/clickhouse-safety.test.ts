@@ -295,6 +295,52 @@ describe(`ClickHouseSink safety (${backend.kind})`, () => {
     }
   });
 
+  it('checks a batch for duplicates at the moments of its clicks, not the days between', async () => {
+    const code = 'late-redelivery';
+    const old = makeClick({ code, ts: ts - 3 * DAY, visitorId: 'old' });
+    await sink.write([old]);
+    // 200,000 earlier clicks of the code in the three days between.
+    await client.command({
+      query: `INSERT INTO \`${db}\`.clicks (id, code, ts, visitor_id)
+SELECT concat('between-', toString(number)), {code:String},
+  fromUnixTimestamp64Milli(toInt64({from:Int64} + number * 1000), 'UTC'), 'v'
+FROM numbers(200000)`,
+      query_params: { code, from: old.ts + 60_000 },
+    });
+    const sinkClient = backend.client();
+    const query = vi.spyOn(sinkClient, 'query');
+    const late = new ClickHouseSink({ client: sinkClient, database: db });
+    // A redelivered batch: the old click again, and one of now.
+    const fresh = makeClick({ code, ts, visitorId: 'new' });
+    await late.write([old, fresh]);
+    await late.close();
+    const countOf = async (id: string) =>
+      Number(
+        (
+          await (
+            await client.query({
+              query: 'SELECT count() AS n FROM {db:Identifier}.clicks WHERE id = {id:String}',
+              query_params: { db, id },
+              format: 'JSONEachRow',
+            })
+          ).json<{ n: string }>()
+        )[0]!.n,
+      );
+    expect(await countOf(old.id)).toBe(1);
+    expect(await countOf(fresh.id)).toBe(1);
+    // The duplicate check, run again (both are written now) under a read limit far below
+    // the rows between.
+    const [check] = query.mock.calls[0]!;
+    const found = await (
+      await client.query({
+        ...check,
+        query: `${check.query}\nSETTINGS max_rows_to_read = 40000`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ id: string }>();
+    expect(found.map((row) => row.id).sort()).toEqual([old.id, fresh.id].sort());
+  });
+
   it('gives up on an unreachable server after the retries, as a transient failure', async () => {
     const unreachable = createClient({
       url: `http://127.0.0.1:${await closedPort()}`,

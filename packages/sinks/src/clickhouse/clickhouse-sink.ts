@@ -22,6 +22,7 @@ import {
 } from './rows.js';
 import { readStatsRows } from './stats-queries.js';
 import { checkDatabaseName, DEFAULT_DATABASE, RAW_TABLE } from './tables.js';
+import { timeWindows } from './time-windows.js';
 
 /** Options of {@link ClickHouseSink}. */
 export interface ClickHouseSinkOptions {
@@ -42,11 +43,29 @@ export interface ClickHouseSinkOptions {
 /** Codes per duplicate-check query, which keeps its URL (query parameters) short. */
 const CODES_PER_CHECK = 500;
 
-/** Ids already in the raw table among the events of some codes within a time window. */
-const EXISTING_IDS_SQL = `SELECT id
+/**
+ * Gaps longer than this between the times of a batch's clicks split the duplicate check's
+ * time range (see {@link timeWindows}).
+ */
+const CHECK_GAP_MS = 60_000;
+
+/** Most time ranges per duplicate-check query. */
+const CHECK_WINDOWS = 8;
+
+/**
+ * Ids already in the raw table among the events of some codes within time ranges
+ * (`from0`/`to0`, …): the text for `n` ranges at index `n - 1`, built once.
+ */
+const EXISTING_IDS_SQL = Array.from({ length: CHECK_WINDOWS }, (_, last) => {
+  const ranges = Array.from(
+    { length: last + 1 },
+    (_, i) => `ts BETWEEN {from${i}:DateTime64(3, 'UTC')} AND {to${i}:DateTime64(3, 'UTC')}`,
+  );
+  return `SELECT id
 FROM {db:Identifier}.{table:Identifier}
 WHERE code IN {codes:Array(String)}
-  AND ts >= {from:DateTime64(3, 'UTC')} AND ts <= {to:DateTime64(3, 'UTC')}`;
+  AND (${ranges.join('\n    OR ')})`;
+});
 
 /**
  * The INSERT of a batch whose `insert_deduplication_token` is `token` (hex, made by
@@ -134,25 +153,32 @@ export class ClickHouseSink implements ClickSink, StatsReader {
     });
   }
 
-  /** Ids of `clicks` already in the raw table, looked up by code and time window. */
+  /**
+   * Ids of `clicks` already in the raw table, looked up by code and by the time ranges of
+   * the clicks, gaps left out: a batch holding a few clicks of days ago reads the raw rows
+   * of those moments and of now, not of every day between.
+   */
   async #existingIds(clicks: readonly EnrichedClick[]): Promise<Set<string>> {
-    let from = Number.POSITIVE_INFINITY;
-    let to = Number.NEGATIVE_INFINITY;
-    for (const { ts } of clicks) {
-      from = Math.min(from, ts);
-      to = Math.max(to, ts);
-    }
+    const windows = timeWindows(
+      clicks.map((click) => click.ts),
+      CHECK_GAP_MS,
+      CHECK_WINDOWS,
+    );
+    const ranges: Record<string, string> = {};
+    windows.forEach(([from, to], i) => {
+      ranges[`from${i}`] = dateTimeText(from, true);
+      ranges[`to${i}`] = dateTimeText(to, true);
+    });
     const codes = [...new Set(clicks.map((c) => c.code))];
     const existing = new Set<string>();
     for (let i = 0; i < codes.length; i += CODES_PER_CHECK) {
       const result = await this.#client.query({
-        query: EXISTING_IDS_SQL,
+        query: EXISTING_IDS_SQL[windows.length - 1]!,
         query_params: {
           db: this.#database,
           table: RAW_TABLE,
           codes: codes.slice(i, i + CODES_PER_CHECK),
-          from: dateTimeText(from, true),
-          to: dateTimeText(to, true),
+          ...ranges,
         },
         format: 'JSONEachRow',
       });
