@@ -167,6 +167,24 @@ describe('Resolver', () => {
     expect((await nodeB.lookup('bus'))?.url).toBe('https://example.com/v2');
   });
 
+  it('forgets every cached code when the bus reports that some may have been missed', async () => {
+    await store.create(link('kept'));
+    const bus = new LocalInvalidationBus();
+    const resolver = new Resolver(store, { bus });
+    await resolver.lookup('kept');
+    expect(await resolver.lookup('unknown')).toBeNull();
+    expect(resolver.peek('kept')?.url).toBe('https://example.com/kept');
+    bus.missed();
+    expect(resolver.peek('kept')).toBeUndefined();
+    expect(resolver.peek('unknown')).toBeUndefined();
+    await store.update('kept', { url: 'https://example.com/v2' });
+    expect((await resolver.lookup('kept'))?.url).toBe('https://example.com/v2');
+    await resolver.close();
+    await resolver.lookup('kept');
+    bus.missed();
+    expect(resolver.peek('kept')?.url).toBe('https://example.com/v2');
+  });
+
   it('serves an expired entry while the store fails (stale-if-error)', async () => {
     await store.create(link('stale'));
     await store.create(link('x'));
@@ -287,6 +305,27 @@ describe('LocalInvalidationBus', () => {
     await bus.close();
     await bus.publish('three');
     expect(b).toEqual(['one', 'two']);
+  });
+
+  it('tells every subscriber that codes were missed until it unsubscribes, past one that throws', () => {
+    const bus = new LocalInvalidationBus();
+    const calls: string[] = [];
+    bus.subscribe(
+      () => {},
+      () => {
+        calls.push('broken');
+        throw new Error('onMissed broke');
+      },
+    );
+    const stop = bus.subscribe(
+      () => {},
+      () => calls.push('a'),
+    );
+    bus.subscribe(() => {});
+    bus.missed();
+    stop();
+    bus.missed();
+    expect(calls).toEqual(['broken', 'a', 'broken']);
   });
 
   it('keeps delivering when a listener throws, then reports the failure', async () => {

@@ -71,6 +71,40 @@ describe.skipIf(!url)('app nodes sharing Redis', () => {
       .toBe('not_found');
   });
 
+  it('forgets its cached links once its subscription is back after an interruption, and keeps receiving', async () => {
+    const prefix = `t:${randomUUID()}:`;
+    const [a, b] = [await node(url!, prefix), await node(url!, prefix)];
+    const link = await a.shorten({ url: 'https://example.com/first' });
+    // Creating a link publishes its code too (to end cached misses): cache it on b once
+    // that has arrived.
+    await expect
+      .poll(
+        async () => {
+          await b.resolve(link.code);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return b.resolver.peek(link.code);
+        },
+        { timeout: 2_000 },
+      )
+      .toMatchObject({ url: 'https://example.com/first' });
+    // Drop every subscriber connection, as a network fault would: what is published until
+    // they are back never reaches them.
+    const admin = new Redis(url!);
+    cleanups.push(() => admin.disconnect());
+    await admin.client('KILL', 'TYPE', 'pubsub');
+    await expect
+      .poll(() => b.resolver.peek(link.code), { timeout: 5_000, interval: 10 })
+      .toBeUndefined();
+    await b.resolve(link.code);
+    await a.update(link.code, { url: 'https://example.com/second' });
+    await expect
+      .poll(() => b.resolver.peek(link.code), { timeout: 1_000, interval: 10 })
+      .toBeUndefined();
+    expect(await b.resolve(link.code)).toMatchObject({
+      link: { url: 'https://example.com/second' },
+    });
+  });
+
   it('keeps redirecting cached links while Redis is down; uncached ones fail fast with unavailable', async () => {
     const server = await startRedis({ appendonly: true });
     cleanups.push(() => server.stop());

@@ -6,8 +6,13 @@
 export interface InvalidationBus {
   /** Announces that the link with `code` changed or is gone. */
   publish(code: string): Promise<void>;
-  /** Calls `listener` with every published code; returns the function that unsubscribes. */
-  subscribe(listener: (code: string) => void): () => void;
+  /**
+   * Calls `listener` with every published code; returns the function that unsubscribes.
+   * `onMissed`, when given, is called whenever codes may have been published without
+   * reaching this node (a driver's connection was down and is back): the subscriber
+   * should then forget every code it holds.
+   */
+  subscribe(listener: (code: string) => void, onMissed?: () => void): () => void;
   /** Stops delivering and releases connections. */
   close(): Promise<void>;
 }
@@ -15,6 +20,7 @@ export interface InvalidationBus {
 /** An {@link InvalidationBus} within one process: `publish` calls every listener at once. */
 export class LocalInvalidationBus implements InvalidationBus {
   readonly #listeners = new Set<(code: string) => void>();
+  readonly #onMissed = new Set<() => void>();
 
   /**
    * Calls every listener with `code`. A listener that throws does not stop the others;
@@ -32,17 +38,37 @@ export class LocalInvalidationBus implements InvalidationBus {
     if (errors.length > 0) throw new AggregateError(errors, 'invalidation listeners failed');
   }
 
-  /** Adds `listener`; the returned function removes it. */
-  subscribe(listener: (code: string) => void): () => void {
+  /**
+   * Tells every subscriber that codes may have been missed: calls each `onMissed`. Nothing
+   * is ever missed within one process; a driver that fans out through this bus calls it
+   * when its own connection was interrupted. A callback that throws does not stop the
+   * others.
+   */
+  missed(): void {
+    for (const onMissed of [...this.#onMissed]) {
+      try {
+        onMissed();
+      } catch {
+        // One subscriber's failure must not keep the others from forgetting.
+      }
+    }
+  }
+
+  /** Adds `listener` (and `onMissed`); the returned function removes them. */
+  subscribe(listener: (code: string) => void, onMissed?: () => void): () => void {
     const entry = (code: string) => listener(code);
+    const missedEntry = onMissed && (() => onMissed());
     this.#listeners.add(entry);
+    if (missedEntry) this.#onMissed.add(missedEntry);
     return () => {
       this.#listeners.delete(entry);
+      if (missedEntry) this.#onMissed.delete(missedEntry);
     };
   }
 
   /** Removes every listener. */
   async close(): Promise<void> {
     this.#listeners.clear();
+    this.#onMissed.clear();
   }
 }

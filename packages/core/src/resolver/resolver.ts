@@ -18,7 +18,10 @@ export interface ResolverOptions {
    * stored lower-cased under a case-insensitive alias policy). Default `false`.
    */
   caseInsensitive?: boolean;
-  /** Drop a code whenever it is published here (by this node or another). */
+  /**
+   * Drop a code whenever it is published here (by this node or another), and every code
+   * when the bus reports that some may have been missed.
+   */
   bus?: InvalidationBus;
 }
 
@@ -73,7 +76,10 @@ export class Resolver {
         return MISSING;
       },
     });
-    this.#unsubscribe = options.bus?.subscribe((code) => this.invalidate(code));
+    this.#unsubscribe = options.bus?.subscribe(
+      (code) => this.invalidate(code),
+      () => this.clear(),
+    );
   }
 
   /**

@@ -19,8 +19,11 @@ export interface RedisInvalidationBusOptions {
 /**
  * An {@link InvalidationBus} over Redis pub/sub: `publish` reaches every node's resolver
  * that subscribes to the same channel, typically within milliseconds. Pub/sub does not
- * queue: a node whose subscriber connection is down misses what is published meanwhile
- * and serves its cached copy until the resolver's TTL ends it.
+ * queue: a node whose subscriber connection is down misses what is published meanwhile.
+ * So whenever the connection is ready again the bus subscribes once more and, once Redis
+ * confirmed it, tells its subscribers that codes may have been missed (`onMissed`): a
+ * resolver then forgets every cached code, and asks the store again. While the
+ * connection is down, the node serves its cached copies.
  */
 export class RedisInvalidationBus implements InvalidationBus {
   readonly #redis: RedisClient;
@@ -34,6 +37,24 @@ export class RedisInvalidationBus implements InvalidationBus {
     // A failing listener must neither stop the others nor break the connection.
     if (channel === this.#channel) this.#local.publish(code).catch(() => {});
   };
+  /** Whether the subscriber connection closed since the subscription was last active. */
+  #interrupted = false;
+  readonly #onClose = () => {
+    this.#interrupted = true;
+  };
+  // `ready` comes before ioredis resubscribes by itself; a second SUBSCRIBE is harmless,
+  // and its reply says that the subscription is active again: from then on nothing is
+  // missed, and what was published before may have been.
+  readonly #onReady = () => {
+    if (!this.#interrupted) return;
+    this.#subscriber.subscribe(this.#channel).then(
+      () => {
+        this.#interrupted = false;
+        this.#local.missed();
+      },
+      () => {},
+    );
+  };
 
   constructor(options: RedisInvalidationBusOptions) {
     this.#redis = options.redis;
@@ -41,6 +62,8 @@ export class RedisInvalidationBus implements InvalidationBus {
     this.#subscriber = options.subscriber ?? duplicateForSubscribing(options.redis);
     this.#channel = options.channel ?? 'lp:invalidate';
     this.#subscriber.on('message', this.#onMessage);
+    this.#subscriber.on('close', this.#onClose);
+    this.#subscriber.on('ready', this.#onReady);
     this.#subscribed = this.#subscriber.subscribe(this.#channel);
     // Surfaced by ready(); until then a failed SUBSCRIBE must not be an unhandled rejection.
     this.#subscribed.catch(() => {});
@@ -56,15 +79,20 @@ export class RedisInvalidationBus implements InvalidationBus {
     await this.#redis.publish(this.#channel, code);
   }
 
-  /** Calls `listener` with every code published by any node; returns the unsubscribe. */
-  subscribe(listener: (code: string) => void): () => void {
-    return this.#local.subscribe(listener);
+  /**
+   * Calls `listener` with every code published by any node, and `onMissed` whenever the
+   * subscription was re-established after an interruption; returns the unsubscribe.
+   */
+  subscribe(listener: (code: string) => void, onMissed?: () => void): () => void {
+    return this.#local.subscribe(listener, onMissed);
   }
 
   /** Stops listening; disconnects the subscriber connection if the bus created it. */
   async close(): Promise<void> {
     await this.#local.close();
     this.#subscriber.off('message', this.#onMessage);
+    this.#subscriber.off('close', this.#onClose);
+    this.#subscriber.off('ready', this.#onReady);
     if (this.#ownsSubscriber) {
       this.#subscriber.disconnect();
       return;
