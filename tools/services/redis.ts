@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,11 @@ export interface RedisServerOptions {
   appendfsync?: 'always' | 'everysec' | 'no';
   /** How long to wait for `PING` to answer `PONG` (default 10 s). */
   startTimeoutMs?: number;
+  /**
+   * Start as a Redis Cluster node (`--cluster-enabled yes`) whose cluster bus listens on
+   * this port; {@link startRedisCluster} joins such nodes into a cluster.
+   */
+  clusterBusPort?: number;
 }
 
 /** A running `redis-server` on 127.0.0.1 with its data in a private temporary directory. */
@@ -95,7 +100,89 @@ function redisArgs(port: number, dir: string, options: RedisServerOptions): stri
   } else {
     args.push('--appendonly', 'no');
   }
+  if (options.clusterBusPort !== undefined) {
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf');
+    args.push('--cluster-port', String(options.clusterBusPort));
+  }
   return args;
+}
+
+/** Hash slots of a Redis Cluster. */
+const CLUSTER_SLOTS = 16_384;
+
+/** A running throw-away Redis Cluster on 127.0.0.1: masters only, no replicas. */
+export interface RedisCluster {
+  /** Where its nodes listen, as ioredis's `Cluster` takes them. */
+  readonly nodes: readonly { host: string; port: number }[];
+  /** Stops every node and removes their directories. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `masters` cluster-enabled `redis-server`s on loopback ports, splits the hash
+ * slots evenly between them, introduces them to each other (`CLUSTER MEET`) and waits
+ * until every node reports `cluster_state:ok`. Needs `redis-cli` (Debian's `redis-tools`,
+ * which `redis-server` depends on) and Redis 7 (`CLUSTER ADDSLOTSRANGE`, `--cluster-port`).
+ */
+export async function startRedisCluster(
+  masters = 3,
+  options: Omit<RedisServerOptions, 'port' | 'clusterBusPort'> = {},
+): Promise<RedisCluster> {
+  const servers: { server: RedisServer; busPort: number }[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map(({ server }) => server.stop()));
+  };
+  try {
+    for (let i = 0; i < masters; i++) {
+      const busPort = await freePort();
+      servers.push({ server: await startRedis({ ...options, clusterBusPort: busPort }), busPort });
+    }
+    const perNode = Math.ceil(CLUSTER_SLOTS / masters);
+    for (const [i, { server }] of servers.entries()) {
+      const first = i * perNode;
+      const last = Math.min(CLUSTER_SLOTS, first + perNode) - 1;
+      await redisCli(server.port, 'CLUSTER', 'ADDSLOTSRANGE', String(first), String(last));
+    }
+    const [seed, ...others] = servers;
+    for (const { server, busPort } of others) {
+      await redisCli(
+        seed!.server.port,
+        'CLUSTER',
+        'MEET',
+        '127.0.0.1',
+        String(server.port),
+        String(busPort),
+      );
+    }
+    const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+    for (const { server } of servers) {
+      while (!(await redisCli(server.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+        if (Date.now() > deadline)
+          throw new Error(`Redis Cluster node ${server.port} did not become ok in time`);
+        await sleep(100);
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    nodes: servers.map(({ server }) => ({ host: '127.0.0.1', port: server.port })),
+    stop,
+  };
+}
+
+/** Runs one command with `redis-cli` against 127.0.0.1:`port`; resolves with its output. */
+function redisCli(port: number, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], (error, stdout) => {
+      if (error)
+        reject(new Error(`redis-cli ${args.join(' ')}: ${error.message}`, { cause: error }));
+      else if (/^(ERR|\(error\))/m.test(stdout))
+        reject(new Error(`redis-cli ${args.join(' ')}: ${stdout.trim()}`));
+      else resolve(stdout);
+    });
+  });
 }
 
 /** Spawns the server and resolves once it answers PING; rejects (and kills it) otherwise. */

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { describeLinkStore } from '@linkpulse/core/testing';
+import { RedisBlockAllocator, RedisInvalidationBus, RedisLinkStore } from '@linkpulse/stores/redis';
+import { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisCluster, startRedisCluster } from '../../../tools/services/redis.js';
+import { requireService } from '../../../tools/services/test-services.js';
+
+// The global setup's redis-server tells whether the binary is here; the cluster is this
+// file's own.
+const url = requireService('redis');
+
+describe.skipIf(!url)('Redis drivers on a Redis Cluster of three masters', () => {
+  let cluster: RedisCluster;
+  const clients: Cluster[] = [];
+  const client = () => {
+    const connection = new Cluster([...cluster.nodes]);
+    clients.push(connection);
+    return connection;
+  };
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3);
+  }, 60_000);
+  afterAll(async () => {
+    for (const connection of clients) connection.disconnect();
+    await cluster.stop();
+  });
+
+  // Keys of one store share a hash tag, so its multi-key scripts stay within one slot.
+  describeLinkStore(
+    'RedisLinkStore with a hash-tagged prefix',
+    () => new RedisLinkStore({ redis: client(), prefix: `{t${randomUUID()}}:` }),
+  );
+
+  it('runs on three masters that share the keys (checks the harness)', async () => {
+    const redis = client();
+    for (let i = 0; i < 12; i++) {
+      await redis.set(`{t${randomUUID()}}:link:c${i}`, 'x');
+    }
+    const keysPerMaster = await Promise.all(redis.nodes('master').map((node) => node.dbsize()));
+    expect(keysPerMaster).toHaveLength(3);
+    expect(keysPerMaster.filter((keys) => keys > 0).length).toBeGreaterThan(1);
+  });
+
+  it('keeps blocks from two clients disjoint', async () => {
+    const key = `{t${randomUUID()}}:seq`;
+    const allocators = [client(), client()].map((c) => new RedisBlockAllocator({ redis: c, key }));
+    const blocks = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => allocators[i % 2]!.allocate(1 + (i % 7))),
+    );
+    blocks.sort((a, b) => a.start - b.start);
+    expect(blocks[0]!.start).toBe(0);
+    for (let i = 1; i < blocks.length; i++) expect(blocks[i]!.start).toBe(blocks[i - 1]!.end);
+  });
+
+  it('carries an invalidation between clients connected to the cluster within 1 s', async () => {
+    const channel = `t:${randomUUID()}:invalidate`;
+    const publisher = new RedisInvalidationBus({ redis: client(), channel });
+    const receiver = new RedisInvalidationBus({ redis: client(), channel });
+    await receiver.ready();
+    const received: string[] = [];
+    receiver.subscribe((code) => received.push(code));
+    await publisher.publish('abc');
+    await expect.poll(() => received, { timeout: 1_000, interval: 10 }).toEqual(['abc']);
+    await publisher.close();
+    await receiver.close();
+  });
+});
