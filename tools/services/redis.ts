@@ -133,10 +133,7 @@ export async function startRedisCluster(
     await Promise.all(servers.map(({ server }) => server.stop()));
   };
   try {
-    for (let i = 0; i < masters; i++) {
-      const busPort = await freePort();
-      servers.push({ server: await startRedis({ ...options, clusterBusPort: busPort }), busPort });
-    }
+    for (let i = 0; i < masters; i++) servers.push(await startClusterNode(options));
     const perNode = Math.ceil(CLUSTER_SLOTS / masters);
     for (const [i, { server }] of servers.entries()) {
       const first = i * perNode;
@@ -170,6 +167,25 @@ export async function startRedisCluster(
     nodes: servers.map(({ server }) => ({ host: '127.0.0.1', port: server.port })),
     stop,
   };
+}
+
+/**
+ * Starts one cluster-enabled `redis-server`, on new ports when either the client port or
+ * the cluster bus port was taken meanwhile (`startRedis` alone would retry with the same
+ * bus port).
+ */
+async function startClusterNode(
+  options: Omit<RedisServerOptions, 'port' | 'clusterBusPort'>,
+): Promise<{ server: RedisServer; busPort: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const busPort = await freePort();
+    try {
+      return { server: await startRedis({ ...options, port, clusterBusPort: busPort }), busPort };
+    } catch (error) {
+      if (attempt >= PORT_ATTEMPTS || !isPortClash(error)) throw error;
+    }
+  }
 }
 
 /** Runs one command with `redis-cli` against 127.0.0.1:`port`; resolves with its output. */

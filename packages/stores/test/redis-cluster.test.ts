@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { describeLinkStore } from '@linkpulse/core/testing';
 import { RedisBlockAllocator, RedisInvalidationBus, RedisLinkStore } from '@linkpulse/stores/redis';
 import { Cluster } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RedisCluster, startRedisCluster } from '../../../tools/services/redis.js';
 import { requireService } from '../../../tools/services/test-services.js';
+
+// Ports the harness's next freePort() calls return instead of free ones.
+const { pickedPorts } = vi.hoisted(() => ({ pickedPorts: [] as number[] }));
+vi.mock('../../../tools/services/free-port.js', async (importOriginal) => {
+  const { freePort } =
+    await importOriginal<typeof import('../../../tools/services/free-port.js')>();
+  return { freePort: async (host?: string) => pickedPorts.shift() ?? freePort(host) };
+});
 
 // The global setup's redis-server tells whether the binary is here; the cluster is this
 // file's own.
@@ -42,6 +51,21 @@ describe.skipIf(!url)('Redis drivers on a Redis Cluster of three masters', () =>
     expect(keysPerMaster).toHaveLength(3);
     expect(keysPerMaster.filter((keys) => keys > 0).length).toBeGreaterThan(1);
   });
+
+  it('starts a node on new ports when a port it picked was taken meanwhile (checks the harness)', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as { port: number };
+      pickedPorts.push(port, port);
+      const single = await startRedisCluster(1);
+      await single.stop();
+      expect(pickedPorts).toEqual([]);
+    } finally {
+      pickedPorts.length = 0;
+      taken.close();
+    }
+  }, 60_000);
 
   it('keeps blocks from two clients disjoint', async () => {
     const key = `{t${randomUUID()}}:seq`;

@@ -72,8 +72,12 @@ describe.skipIf(!url)('app nodes sharing Redis', () => {
   });
 
   it('forgets its cached links once its subscription is back after an interruption, and keeps receiving', async () => {
+    // A server of its own: killing the pub/sub connections of the shared one would drop
+    // those of the test files running alongside.
+    const server = await startRedis();
+    cleanups.push(() => server.stop());
     const prefix = `t:${randomUUID()}:`;
-    const [a, b] = [await node(url!, prefix), await node(url!, prefix)];
+    const [a, b] = [await node(server.url, prefix), await node(server.url, prefix)];
     const link = await a.shorten({ url: 'https://example.com/first' });
     // Creating a link publishes its code too (to end cached misses): cache it on b once
     // that has arrived.
@@ -89,7 +93,7 @@ describe.skipIf(!url)('app nodes sharing Redis', () => {
       .toMatchObject({ url: 'https://example.com/first' });
     // Drop every subscriber connection, as a network fault would: what is published until
     // they are back never reaches them.
-    const admin = new Redis(url!);
+    const admin = new Redis(server.url);
     cleanups.push(() => admin.disconnect());
     await admin.client('KILL', 'TYPE', 'pubsub');
     await expect
