@@ -23,7 +23,10 @@ export interface RedisInvalidationBusOptions {
  * So whenever the connection is ready again the bus subscribes once more and, once Redis
  * confirmed it, tells its subscribers that codes may have been missed (`onMissed`): a
  * resolver then forgets every cached code, and asks the store again. While the
- * connection is down, the node serves its cached copies.
+ * connection is down, the node serves its cached copies. With a `Cluster` client this
+ * does not happen: ioredis moves a dropped subscription to another node by itself and
+ * emits nothing, so such a gap goes unnoticed and cached copies stay until the
+ * resolver's TTL.
  */
 export class RedisInvalidationBus implements InvalidationBus {
   readonly #redis: RedisClient;
@@ -42,9 +45,9 @@ export class RedisInvalidationBus implements InvalidationBus {
   readonly #onClose = () => {
     this.#interrupted = true;
   };
-  // `ready` comes before ioredis resubscribes by itself; a second SUBSCRIBE is harmless,
-  // and its reply says that the subscription is active again: from then on nothing is
-  // missed, and what was published before may have been.
+  // By `ready` ioredis has sent its own resubscription (autoResubscribe); a second
+  // SUBSCRIBE is harmless, and its reply says that the subscription is active again: from
+  // then on nothing is missed, and what was published before may have been.
   readonly #onReady = () => {
     if (!this.#interrupted) return;
     this.#subscriber.subscribe(this.#channel).then(
