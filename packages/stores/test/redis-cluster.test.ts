@@ -6,6 +6,7 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RedisCluster, startRedisCluster } from '../../../tools/services/redis.js';
 import { requireService } from '../../../tools/services/test-services.js';
+import { expectDisjointBlocks } from './disjoint-blocks.js';
 
 // Ports the harness's next freePort() calls return instead of free ones.
 const { pickedPorts } = vi.hoisted(() => ({ pickedPorts: [] as number[] }));
@@ -70,12 +71,7 @@ describe.skipIf(!url)('Redis drivers on a Redis Cluster of three masters', () =>
   it('keeps blocks from two clients disjoint', async () => {
     const key = `{t${randomUUID()}}:seq`;
     const allocators = [client(), client()].map((c) => new RedisBlockAllocator({ redis: c, key }));
-    const blocks = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => allocators[i % 2]!.allocate(1 + (i % 7))),
-    );
-    blocks.sort((a, b) => a.start - b.start);
-    expect(blocks[0]!.start).toBe(0);
-    for (let i = 1; i < blocks.length; i++) expect(blocks[i]!.start).toBe(blocks[i - 1]!.end);
+    await expectDisjointBlocks(allocators, 100);
   });
 
   it('carries an invalidation between clients connected to the cluster within 1 s', async () => {

@@ -4,6 +4,7 @@ import { RedisBlockAllocator, RedisInvalidationBus, RedisLinkStore } from '@link
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService } from '../../../tools/services/test-services.js';
+import { expectDisjointBlocks } from './disjoint-blocks.js';
 
 const url = requireService('redis');
 
@@ -32,14 +33,7 @@ describe.skipIf(!url)('Redis drivers of @linkpulse/stores', () => {
   it('keeps blocks from two clients disjoint', async () => {
     const key = `t:${randomUUID()}:seq`;
     const allocators = [client(), client()].map((c) => new RedisBlockAllocator({ redis: c, key }));
-    const blocks = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => allocators[i % 2]!.allocate(1 + (i % 7))),
-    );
-    blocks.sort((a, b) => a.start - b.start);
-    expect(blocks[0]!.start).toBe(0);
-    for (let i = 1; i < blocks.length; i++) expect(blocks[i]!.start).toBe(blocks[i - 1]!.end);
-    const total = blocks.reduce((sum, block) => sum + (block.end - block.start), 0);
-    expect(blocks.at(-1)!.end).toBe(total);
+    await expectDisjointBlocks(allocators, 200);
     await expect(allocators[0]!.allocate(0)).rejects.toThrow(RangeError);
   });
 
