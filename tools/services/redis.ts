@@ -109,6 +109,8 @@ function redisArgs(port: number, dir: string, options: RedisServerOptions): stri
 
 /** Hash slots of a Redis Cluster. */
 const CLUSTER_SLOTS = 16_384;
+/** How long the nodes of a new cluster may take to all report `cluster_state:ok`. */
+const CLUSTER_READY_TIMEOUT_MS = 30_000;
 
 /** A running throw-away Redis Cluster on 127.0.0.1: masters only, no replicas. */
 export interface RedisCluster {
@@ -151,7 +153,7 @@ export async function startRedisCluster(
         String(busPort),
       );
     }
-    const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+    const deadline = Date.now() + CLUSTER_READY_TIMEOUT_MS;
     for (const { server } of servers) {
       while (!(await redisCli(server.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) {
         if (Date.now() > deadline)

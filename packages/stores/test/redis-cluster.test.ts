@@ -21,10 +21,10 @@ vi.mock('../../../tools/services/free-port.js', async (importOriginal) => {
 const url = requireService('redis');
 
 describe.skipIf(!url)('Redis drivers on a Redis Cluster of three masters', () => {
-  let cluster: RedisCluster;
+  let cluster: RedisCluster | undefined;
   const clients: Cluster[] = [];
   const client = () => {
-    const connection = new Cluster([...cluster.nodes]);
+    const connection = new Cluster([...cluster!.nodes]);
     clients.push(connection);
     return connection;
   };
@@ -34,7 +34,7 @@ describe.skipIf(!url)('Redis drivers on a Redis Cluster of three masters', () =>
   }, 60_000);
   afterAll(async () => {
     for (const connection of clients) connection.disconnect();
-    await cluster.stop();
+    await cluster?.stop();
   });
 
   // Keys of one store share a hash tag, so its multi-key scripts stay within one slot.
