@@ -116,6 +116,8 @@ const CLUSTER_READY_TIMEOUT_MS = 30_000;
 export interface RedisCluster {
   /** Where its nodes listen, as ioredis's `Cluster` takes them. */
   readonly nodes: readonly { host: string; port: number }[];
+  /** Its nodes' servers, in the order of `nodes` (to kill one in a fault test). */
+  readonly servers: readonly RedisServer[];
   /** Stops every node and removes their directories. */
   stop(): Promise<void>;
 }
@@ -167,6 +169,7 @@ export async function startRedisCluster(
   }
   return {
     nodes: servers.map(({ server }) => ({ host: '127.0.0.1', port: server.port })),
+    servers: servers.map(({ server }) => server),
     stop,
   };
 }

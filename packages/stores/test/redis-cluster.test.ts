@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { describeLinkStore } from '@linkpulse/core/testing';
 import { RedisBlockAllocator, RedisInvalidationBus, RedisLinkStore } from '@linkpulse/stores/redis';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RedisCluster, startRedisCluster } from '../../../tools/services/redis.js';
 import { requireService } from '../../../tools/services/test-services.js';
@@ -86,4 +86,83 @@ describe.skipIf(!url)('Redis drivers on a Redis Cluster of three masters', () =>
     await publisher.close();
     await receiver.close();
   });
+
+  /** A bus on `redis` whose subscribers record codes and missed-notices. */
+  async function listeningBus(redis: Cluster, channel: string) {
+    const bus = new RedisInvalidationBus({ redis, channel });
+    await bus.ready();
+    const received: string[] = [];
+    let missed = 0;
+    bus.subscribe(
+      (code) => received.push(code),
+      () => missed++,
+    );
+    return { bus, received, missed: () => missed };
+  }
+
+  it('tells its subscribers when its subscription was interrupted, and keeps receiving', async () => {
+    const channel = `t:${randomUUID()}:invalidate`;
+    const publisher = new RedisInvalidationBus({ redis: client(), channel });
+    const receiver = await listeningBus(client(), channel);
+    await publisher.publish('before');
+    await expect.poll(() => receiver.received, { timeout: 1_000 }).toEqual(['before']);
+    expect(receiver.missed()).toBe(0);
+
+    // Drop every subscriber connection of the cluster, as a network fault would.
+    for (const { port } of cluster!.nodes) {
+      const admin = new Redis(port, '127.0.0.1');
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      admin.disconnect();
+    }
+    await expect.poll(() => receiver.missed(), { timeout: 5_000, interval: 10 }).toBe(1);
+    await publisher.publish('after');
+    await expect.poll(() => receiver.received, { timeout: 1_000 }).toEqual(['before', 'after']);
+    await publisher.close();
+    await receiver.bus.close();
+  });
+
+  it('subscribes through a cluster client that has not connected yet', async () => {
+    const channel = `t:${randomUUID()}:invalidate`;
+    const lazy = new Cluster([...cluster!.nodes], { lazyConnect: true });
+    clients.push(lazy);
+    const receiver = await listeningBus(lazy, channel);
+    const publisher = new RedisInvalidationBus({ redis: client(), channel });
+    await publisher.publish('abc');
+    await expect.poll(() => receiver.received, { timeout: 1_000 }).toEqual(['abc']);
+    expect(receiver.missed()).toBe(0);
+    await publisher.close();
+    await receiver.bus.close();
+  });
+
+  it('moves its subscription to another node when its node dies, and says so', async () => {
+    // A cluster of its own: the other tests need every master of the shared one.
+    const own = await startRedisCluster(3);
+    const redis = new Cluster([...own.nodes]);
+    try {
+      const channel = `t:${randomUUID()}:invalidate`;
+      const receiver = await listeningBus(redis, channel);
+      const subscribersOn = await Promise.all(
+        own.nodes.map(async ({ port }) => {
+          const admin = new Redis(port, '127.0.0.1');
+          const list = await admin.client('LIST', 'TYPE', 'pubsub');
+          admin.disconnect();
+          return String(list).trim() === '' ? 0 : String(list).trim().split('\n').length;
+        }),
+      );
+      expect(subscribersOn.reduce((sum, count) => sum + count)).toBe(1);
+      const dead = subscribersOn.indexOf(1);
+      await own.servers[dead]!.kill();
+
+      await expect.poll(() => receiver.missed(), { timeout: 10_000, interval: 20 }).toBe(1);
+      // Published through a node that is still up: a cluster relays it to every node.
+      const alive = new Redis(own.nodes[(dead + 1) % 3]!.port, '127.0.0.1');
+      await alive.publish(channel, 'after');
+      alive.disconnect();
+      await expect.poll(() => receiver.received, { timeout: 1_000 }).toEqual(['after']);
+      await receiver.bus.close();
+    } finally {
+      redis.disconnect();
+      await own.stop();
+    }
+  }, 60_000);
 });

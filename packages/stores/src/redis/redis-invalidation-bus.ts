@@ -1,6 +1,15 @@
+import type { EventEmitter } from 'node:events';
 import { type InvalidationBus, LocalInvalidationBus } from '@linkpulse/core';
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from './client.js';
+import { ClusterNodeSubscriber } from './cluster-node-subscriber.js';
+
+/** What the bus needs of its subscriber connection: an ioredis client or a {@link ClusterNodeSubscriber}. */
+interface SubscriberConnection extends Pick<EventEmitter, 'on' | 'off'> {
+  subscribe(channel: string): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  disconnect(): void;
+}
 
 /** Options of {@link RedisInvalidationBus}. */
 export interface RedisInvalidationBusOptions {
@@ -8,8 +17,11 @@ export interface RedisInvalidationBusOptions {
   redis: RedisClient;
   /**
    * The connection that subscribes (a connection in subscriber mode can send nothing
-   * else). By default a duplicate of `redis` (with the offline queue on, so it resubscribes
-   * after an outage), which `close()` disconnects; one passed in stays the caller's.
+   * else). By default the bus opens its own, which `close()` disconnects: a duplicate of a
+   * `Redis` client (with the offline queue on, so it resubscribes after an outage), or for a
+   * `Cluster` client a connection to one of its nodes, replaced by one to the next node
+   * when it drops. One passed in stays the caller's; a `Cluster` passed here moves its
+   * subscription between nodes without telling, so a gap goes unnoticed (see the class).
    */
   subscriber?: RedisClient;
   /** Pub/sub channel (default `lp:invalidate`). */
@@ -23,14 +35,16 @@ export interface RedisInvalidationBusOptions {
  * So whenever the connection is ready again the bus subscribes once more and, once Redis
  * confirmed it, tells its subscribers that codes may have been missed (`onMissed`): a
  * resolver then forgets every cached code, and asks the store again. While the
- * connection is down, the node serves its cached copies. With a `Cluster` client this
- * does not happen: ioredis moves a dropped subscription to another node by itself and
- * emits nothing, so such a gap goes unnoticed and cached copies stay until the
- * resolver's TTL.
+ * connection is down, the node serves its cached copies. With a `Cluster` client the bus
+ * subscribes through one plain connection to a node of the cluster (a `PUBLISH` reaches
+ * the subscribers of every node) and, when that drops, through one to the next node, with
+ * the same notice. (ioredis's own cluster subscription moves to another node without any
+ * event, so a `Cluster` passed as `subscriber` leaves such a gap unnoticed, and cached
+ * copies stay until the resolver's TTL.)
  */
 export class RedisInvalidationBus implements InvalidationBus {
   readonly #redis: RedisClient;
-  readonly #subscriber: RedisClient;
+  readonly #subscriber: SubscriberConnection;
   readonly #ownsSubscriber: boolean;
   readonly #channel: string;
   /** This node's listeners; messages from the channel are published to them. */
@@ -62,7 +76,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   constructor(options: RedisInvalidationBusOptions) {
     this.#redis = options.redis;
     this.#ownsSubscriber = options.subscriber === undefined;
-    this.#subscriber = options.subscriber ?? duplicateForSubscribing(options.redis);
+    this.#subscriber = options.subscriber ?? subscriberFor(options.redis);
     this.#channel = options.channel ?? 'lp:invalidate';
     this.#subscriber.on('message', this.#onMessage);
     this.#subscriber.on('close', this.#onClose);
@@ -105,13 +119,13 @@ export class RedisInvalidationBus implements InvalidationBus {
 }
 
 /**
- * A new connection like `redis` for a long-lived subscription: it queues commands while
- * disconnected (so SUBSCRIBE waits for the connection instead of failing) and connects
- * right away, whatever the fail-fast options of `redis`.
+ * A new connection for a long-lived subscription. For a `Redis` client, a duplicate that
+ * queues commands while disconnected (so SUBSCRIBE waits for the connection instead of
+ * failing) and connects right away, whatever the fail-fast options of `redis`; for a
+ * `Cluster`, a {@link ClusterNodeSubscriber}.
  */
-function duplicateForSubscribing(redis: RedisClient): RedisClient {
-  const override = { enableOfflineQueue: true, lazyConnect: false };
+function subscriberFor(redis: RedisClient): SubscriberConnection {
   return redis.isCluster
-    ? (redis as Cluster).duplicate(undefined, override)
-    : (redis as Redis).duplicate(override);
+    ? new ClusterNodeSubscriber(redis as Cluster)
+    : (redis as Redis).duplicate({ enableOfflineQueue: true, lazyConnect: false });
 }
