@@ -144,7 +144,7 @@ describe.skipIf(!url)('Redis drivers on a Redis Cluster of three masters', () =>
       const subscribersOn = await Promise.all(
         own.nodes.map(async ({ port }) => {
           const admin = new Redis(port, '127.0.0.1');
-          const list = await admin.client('LIST', 'TYPE', 'pubsub');
+          const list = await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub');
           admin.disconnect();
           return String(list).trim() === '' ? 0 : String(list).trim().split('\n').length;
         }),
