@@ -24,8 +24,8 @@ export class ClusterNodeSubscriber extends EventEmitter {
   #nodeTurn = 0;
   #failures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
-  /** Settled by the next connection that has subscribed to every channel. */
-  #subscribed = deferred();
+  /** Callers of `subscribe` waiting for the next connection that subscribes to every channel. */
+  #waiting: { resolve(): void; reject(error: Error): void }[] = [];
 
   constructor(cluster: Cluster) {
     super();
@@ -48,7 +48,7 @@ export class ClusterNodeSubscriber extends EventEmitter {
         // The connection ended meanwhile: the next one subscribes to every channel.
       }
     }
-    await this.#subscribed.promise;
+    await new Promise<void>((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
   /** Stops receiving `channel`. */
@@ -63,8 +63,8 @@ export class ClusterNodeSubscriber extends EventEmitter {
     clearTimeout(this.#retryTimer);
     this.#connection?.disconnect();
     this.#connection = undefined;
-    this.#subscribed.reject(new Error('the subscriber was disconnected'));
-    this.#subscribed.promise.catch(() => {});
+    const error = new Error('the subscriber was disconnected');
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
   }
 
   #connect(): void {
@@ -104,9 +104,7 @@ export class ClusterNodeSubscriber extends EventEmitter {
     }
     if (this.#connection !== connection) return;
     this.#failures = 0;
-    const subscribed = this.#subscribed;
-    this.#subscribed = deferred();
-    subscribed.resolve();
+    for (const waiter of this.#waiting.splice(0)) waiter.resolve();
     this.emit('ready');
   }
 
@@ -125,15 +123,4 @@ export class ClusterNodeSubscriber extends EventEmitter {
       nodes[this.#nodeTurn++ % nodes.length]!.options;
     return { host, port, family, username, password, tls, connectTimeout };
   }
-}
-
-/** A promise with its settle functions (`Promise.withResolvers` needs Node 22). */
-function deferred(): { promise: Promise<void>; resolve(): void; reject(error: Error): void } {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
