@@ -12,14 +12,20 @@ import {
   type StatsReader,
   type TopRow,
 } from '@linkpulse/core';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { CounterKeys, WRITE_SCRIPT } from './counter-layout.js';
 
 /** Options of {@link RedisCounterSink}. */
 export interface RedisCounterSinkOptions {
-  /** The client (standalone or Sentinel; not Cluster). It stays the caller's. */
-  redis: Redis;
-  /** Prefix of every key. Default `lp:`. */
+  /**
+   * The client: standalone, Sentinel or a `Cluster` (keys are sharded across the masters
+   * by link code). It stays the caller's.
+   */
+  redis: Redis | Cluster;
+  /**
+   * Prefix of every key. Default `lp:`. On a Cluster, leave hash tags (`{…}`) out of it:
+   * a tag in the prefix puts every counter in one slot, on one master.
+   */
   prefix?: string;
   /** Days the hourly and daily buckets are kept after they end. Default 90. */
   hourlyTtlDays?: number;
@@ -37,10 +43,26 @@ interface CounterScripts {
 /**
  * Near-real-time click counters in Redis, a {@link ClickSink} and its
  * {@link StatsReader}: what a stats API reads for "clicks so far", a moment after the
- * redirect. Each batch is one Lua script call (one round trip, atomic): per event a
- * `SET NX` of `seen:<id>` and, only when it is new, the hourly counters (human and bot),
- * HyperLogLogs of visitors per hour and per day and sorted sets per top dimension per
- * hour and per day, so redelivered events change nothing. Key layout: `counter-layout.ts`.
+ * redirect. A batch is written by a Lua script (atomic): per event a dedupe marker
+ * `seen:<id>` and, only when the marker was not there, the hourly counters (human and
+ * bot), HyperLogLogs of visitors per hour and per day and sorted sets per top dimension
+ * per hour and per day, so redelivered events change nothing. Key layout:
+ * `counter-layout.ts`.
+ *
+ * Every key of a code, its dedupe markers included, carries the code as a Redis Cluster
+ * hash tag (`<prefix>{c:<code>}:…`), so a code's keys share one slot and the codes spread
+ * over the masters. On a standalone server a batch is one script call (one round trip);
+ * on a `Cluster` client it is one call per code of the batch, sent together (one round
+ * trip per master, ioredis routes each call to the master of its code).
+ *
+ * A failed `write` is safe to retry with the same batch, and the retry counts every event
+ * exactly once. Each call checks its markers and the types of the keys it will write
+ * before writing anything, so a call fails either wholly (a key of the wrong type, a node
+ * down) or after it ran wholly (a lost reply); a call that ran left the markers of its
+ * events, which the retry skips. On a Cluster some codes' calls can succeed while others
+ * fail: `write` waits for all of them, then throws (the one error, or an
+ * `AggregateError`), and the retry counts only what is missing. Markers last
+ * `dedupeTtlSeconds`: a retry must come before that.
  *
  * `stats` reads whole days from the daily keys and the edges of a range from the hourly
  * ones, and sums hours into day and month buckets, so totals, series, bots and top lists
@@ -48,10 +70,9 @@ interface CounterScripts {
  * keys merges them): 0.81 % standard error, and a count can be off by one even among a
  * dozen visitors. Buckets are kept `hourlyTtlDays` (events older than that are
  * skipped): this sink is the recent view; SQLite or ClickHouse keep the long history.
- * Key names are built inside the script, so Redis Cluster is not supported.
  */
 export class RedisCounterSink implements ClickSink, StatsReader {
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #scripts: CounterScripts;
   readonly #prefix: string;
   readonly #keepSeconds: number;
@@ -69,21 +90,55 @@ export class RedisCounterSink implements ClickSink, StatsReader {
       throw new RangeError('dedupeTtlSeconds must be a positive integer');
     }
     this.#keepSeconds = days * 86_400;
-    this.#redis.defineCommand('linkpulseCountClicks', { numberOfKeys: 0, lua: WRITE_SCRIPT });
+    // No fixed number of keys: a call's first argument says how many follow.
+    this.#redis.defineCommand('linkpulseCountClicks', { lua: WRITE_SCRIPT });
     this.#scripts = this.#redis as unknown as CounterScripts;
   }
 
-  /** Counts the events not seen before, in one round trip. */
+  /**
+   * Counts the events not seen before: one script call, or on a Cluster one per code
+   * (all sent at once). Throws when a call failed, after all calls have settled.
+   */
   async write(batch: readonly EnrichedClick[]): Promise<void> {
     if (batch.length === 0) return;
+    if (!this.#redis.isCluster) {
+      await this.#scripts.linkpulseCountClicks(...this.#scriptArgs([], batch));
+      return;
+    }
+    const byCode = new Map<string, EnrichedClick[]>();
+    for (const click of batch) {
+      const clicks = byCode.get(click.code);
+      if (clicks === undefined) byCode.set(click.code, [click]);
+      else clicks.push(click);
+    }
+    const settled = await Promise.allSettled(
+      Array.from(byCode, ([code, clicks]) =>
+        this.#scripts.linkpulseCountClicks(
+          ...this.#scriptArgs([new CounterKeys(this.#prefix, code).days()], clicks),
+        ),
+      ),
+    );
+    const errors = settled.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason] : [],
+    );
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) {
+      throw new AggregateError(errors, `${errors.length} of ${settled.length} codes failed`);
+    }
+  }
+
+  /** The script's arguments: the number of keys, the keys, then ARGV (counter-layout.ts). */
+  #scriptArgs(keys: string[], clicks: readonly EnrichedClick[]): (string | number)[] {
     const args: (string | number)[] = [
+      keys.length,
+      ...keys,
       this.#prefix,
       this.#dedupeTtlSeconds,
       this.#keepSeconds,
       STATS_DIMENSIONS.length,
       ...STATS_DIMENSIONS,
     ];
-    for (const click of batch) {
+    for (const click of clicks) {
       args.push(
         click.id,
         click.code,
@@ -93,7 +148,7 @@ export class RedisCounterSink implements ClickSink, StatsReader {
       );
       for (const dimension of STATS_DIMENSIONS) args.push(dimensionValue(click, dimension) ?? '');
     }
-    await this.#scripts.linkpulseCountClicks(...args);
+    return args;
   }
 
   /** Stats of `code` over the query's range, from the buckets still kept. */
@@ -124,7 +179,8 @@ export class RedisCounterSink implements ClickSink, StatsReader {
     }
     const buckets = this.#seriesBuckets(days, range, keys);
 
-    // Sent together without waiting for each other: one round trip of latency.
+    // Sent together without waiting for each other: one round trip of latency. Every key
+    // is one of this code's, so the multi-key PFCOUNT and ZUNION stay within one slot.
     const redis = this.#redis;
     const replies: unknown[] = await Promise.all([
       ...days.map((day) => redis.hgetall(keys.clicks(day))),
