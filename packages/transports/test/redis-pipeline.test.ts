@@ -80,7 +80,7 @@ describe.skipIf(!url)('Redis Streams pipeline end to end', () => {
   });
   afterEach(async () => {
     for (const stop of stopAll) await stop();
-    await clients[0]!.del(stream, `${stream}.dlq`);
+    await clients[0]!.del(stream, `{${stream}}.dlq`);
     for (const client of clients) client.disconnect();
   });
 
@@ -141,7 +141,8 @@ describe.skipIf(!url)('Redis Streams pipeline end to end', () => {
     await emitClicks(300, 1);
 
     await expect.poll(() => totalClicks(sink, codes), { timeout: 10_000, interval: 50 }).toBe(300);
-    const dead = (await raw.xrange(`${stream}.dlq`, '-', '+')) as [string, string[]][];
+    // The default dead-letter stream: the stream's name as a hash tag, plus `.dlq`.
+    const dead = (await raw.xrange(`{${stream}}.dlq`, '-', '+')) as [string, string[]][];
     expect(dead.map(([, fields]) => fields[1])).toEqual([
       'not json at all',
       JSON.stringify({ v: 2, id: 'future', code: 'rs0' }),

@@ -11,22 +11,35 @@ import {
   type Subscription,
   type Transport,
 } from '@linkpulse/core';
-import type { ChainableCommander, Redis } from 'ioredis';
-import { StreamConsumer } from './stream-consumer.js';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { hashSlot, hashTag } from './key-slot.js';
+import { isCluster, StreamConsumer } from './stream-consumer.js';
 import { PAYLOAD_FIELD, type StreamEntry } from './stream-entries.js';
 
 /** Options of {@link RedisStreamsTransport}. */
 export interface RedisStreamsTransportOptions {
   /**
-   * The client (standalone or Sentinel; not Cluster). It stays the caller's: `close()`
-   * does not quit it. Each consumer also opens a `duplicate()` of it for blocking reads.
+   * The client: a `Redis` (standalone or Sentinel) or a `Cluster`. It stays the caller's:
+   * `close()` does not quit it. Each consumer also opens a `duplicate()` of it for
+   * blocking reads (of a `Cluster`: one that connects only to the stream's master).
    */
-  redis: Redis;
-  /** Stream key. Default `linkpulse.click.v1`. */
+  redis: Redis | Cluster;
+  /**
+   * Stream key. Default `linkpulse.click.v1`. On a Cluster the stream, one key, lives on
+   * the one master that owns its hash slot.
+   */
   stream?: string;
   /** Approximate cap of the stream (XTRIM MAXLEN ~); oldest entries go first. Default 1,000,000. */
   maxLen?: number;
-  /** Where poison records go. Default `<stream>.dlq`, capped like the stream. */
+  /**
+   * Where poison records go, capped like the stream. Default `{<stream>}.dlq`
+   * (`linkpulse.click.v1` → `{linkpulse.click.v1}.dlq`), or `<stream>.dlq` when the
+   * stream's name has a hash tag already (`{clicks}` → `{clicks}.dlq`): either way in the
+   * stream's Redis Cluster hash slot, whatever the client. With a `Cluster` client it must
+   * share that slot (entries are dead-lettered and acknowledged in one transaction): the
+   * constructor throws a `RangeError` otherwise, also for the default of a stream whose
+   * name holds a `}` outside a hash tag.
+   */
   deadLetterStream?: string;
   /**
    * Deliveries of an entry before it goes to the dead-letter stream instead. Default 5.
@@ -73,12 +86,21 @@ export interface RedisStreamsCounters {
  * read, claim, acknowledge and dead-letter cycle). A new group starts at the oldest entry
  * still in the stream. Also the {@link DeadLetterQueue} of the worker: dead letters go to
  * a stream with fields `record` and `reason`.
+ *
+ * On a Redis Cluster the stream is one key on one master (run several transports on
+ * streams of their own to spread the load); its dead-letter stream shares its hash slot,
+ * so entries are dead-lettered and acknowledged in one transaction as on a single server.
+ * The client follows the slot when it moves (MOVED, ASK) or fails over to a replica;
+ * consumers report the reads this interrupts to `onError` and read on. Redis replicates
+ * asynchronously: a failover loses the entries its dead master had not yet passed on, and
+ * redelivers those whose acknowledgement it had not.
  */
 export class RedisStreamsTransport implements Transport, DeadLetterQueue {
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #stream: string;
   readonly #maxLen: number;
-  readonly #deadLetterStream: string;
+  /** The dead-letter stream's key: the `deadLetterStream` option or its default. */
+  readonly deadLetterStream: string;
   readonly #options: RedisStreamsTransportOptions;
   readonly #subscriptions = new Set<StreamConsumer>();
   readonly #counters: RedisStreamsCounters = { sent: 0, trimmed: 0, lost: 0, deadLettered: 0 };
@@ -89,7 +111,10 @@ export class RedisStreamsTransport implements Transport, DeadLetterQueue {
     this.#redis = options.redis;
     this.#stream = options.stream ?? CLICK_TOPIC;
     this.#maxLen = options.maxLen ?? 1_000_000;
-    this.#deadLetterStream = options.deadLetterStream ?? `${this.#stream}.dlq`;
+    this.deadLetterStream =
+      options.deadLetterStream ??
+      (hashTag(this.#stream) === undefined ? `{${this.#stream}}.dlq` : `${this.#stream}.dlq`);
+    if (isCluster(this.#redis)) assertSameSlot(this.#stream, this.deadLetterStream);
     for (const [name, value] of Object.entries({
       maxLen: this.#maxLen,
       maxDeliveries: options.maxDeliveries,
@@ -186,7 +211,7 @@ export class RedisStreamsTransport implements Transport, DeadLetterQueue {
   #addDeadLetter(commands: ChainableCommander, record: unknown, reason: string): void {
     const text = typeof record === 'string' ? record : (JSON.stringify(record) ?? String(record));
     commands.xadd(
-      this.#deadLetterStream,
+      this.deadLetterStream,
       'MAXLEN',
       '~',
       this.#maxLen,
@@ -202,6 +227,15 @@ export class RedisStreamsTransport implements Transport, DeadLetterQueue {
     if (this.#closed)
       throw new LinkPulseError('unavailable', 'the Redis Streams transport is closed');
   }
+}
+
+/** Throws unless the dead-letter stream is in the stream's Redis Cluster hash slot. */
+function assertSameSlot(stream: string, deadLetterStream: string): void {
+  const [slot, deadLetterSlot] = [hashSlot(stream), hashSlot(deadLetterStream)];
+  if (slot === deadLetterSlot) return;
+  throw new RangeError(
+    `deadLetterStream "${deadLetterStream}" (hash slot ${deadLetterSlot}) must share the hash slot of stream "${stream}" (${slot}) on a Redis Cluster: give both names the same hash tag, such as "{clicks}" and "{clicks}.dlq"`,
+  );
 }
 
 /** Runs a pipeline or transaction; rejects with the first command error. */

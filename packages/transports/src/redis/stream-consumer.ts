@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchHandler, Subscription } from '@linkpulse/core';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   parseAutoClaim,
   parseDeliveryCounts,
@@ -11,7 +11,7 @@ import {
 /** What one consumer needs to know; the transport fills it in from its options. */
 export interface StreamConsumerSettings {
   /** Acknowledgements, XPENDING and dead letters go through this (shared) client. */
-  redis: Redis;
+  redis: Redis | Cluster;
   stream: string;
   group: string;
   consumer: string;
@@ -37,8 +37,35 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** True for an ioredis `Cluster` client. */
+export function isCluster(redis: Redis | Cluster): redis is Cluster {
+  return redis.isCluster;
+}
+
+/**
+ * A connection of its own for blocking reads: a `duplicate()` of the client whose reads
+ * wait for a reconnect instead of failing at once, and never time out before BLOCK does.
+ * A `Cluster`'s duplicate takes these in its own options and its nodes' `redisOptions`
+ * (its `duplicate()` ignores plain overrides); it connects to a node on the first command
+ * for that node's slots, so here only to the stream's master.
+ */
+function blockingConnection(redis: Redis | Cluster, blockMs: number): Redis | Cluster {
+  const commandTimeout = blockMs + 10_000;
+  if (!isCluster(redis)) return redis.duplicate({ enableOfflineQueue: true, commandTimeout });
+  return redis.duplicate([], {
+    enableOfflineQueue: true,
+    // Its ready check (CLUSTER INFO) would leave a connection to a random node open.
+    enableReadyCheck: false,
+    redisOptions: { ...redis.options.redisOptions, commandTimeout },
+  });
+}
+
 /** Creates the group at the start of the stream (and the stream), unless it exists. */
-export async function ensureGroup(redis: Redis, stream: string, group: string): Promise<void> {
+export async function ensureGroup(
+  redis: Redis | Cluster,
+  stream: string,
+  group: string,
+): Promise<void> {
   try {
     await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
   } catch (error) {
@@ -60,7 +87,7 @@ export async function ensureGroup(redis: Redis, stream: string, group: string): 
 export class StreamConsumer implements Subscription {
   readonly #settings: StreamConsumerSettings;
   readonly #handler: BatchHandler;
-  readonly #blocking: Redis;
+  readonly #blocking: Redis | Cluster;
   #stopping = false;
   /** Cuts a backoff short when the consumer stops. */
   readonly #stopSignal = new AbortController();
@@ -70,11 +97,7 @@ export class StreamConsumer implements Subscription {
   private constructor(handler: BatchHandler, settings: StreamConsumerSettings) {
     this.#handler = handler;
     this.#settings = settings;
-    this.#blocking = settings.redis.duplicate({
-      // Reads wait for a reconnect instead of failing at once, and never time out before BLOCK does.
-      enableOfflineQueue: true,
-      commandTimeout: settings.blockMs + 10_000,
-    });
+    this.#blocking = blockingConnection(settings.redis, settings.blockMs);
     this.#blocking.on('error', () => {
       // Connection errors surface as rejected reads, reported by the loop.
     });
