@@ -91,6 +91,20 @@ export function describeRedisCounterSink(
       }
     });
 
+    it('writes a batch of 20,000 events of one code, more arguments than a call can spread', async () => {
+      const sink = newSink();
+      const noon = Date.UTC(2024, 5, 1, 12);
+      const batch = Array.from({ length: 20_000 }, (_, i) =>
+        makeClick({ id: `bulk-${i}`, code: 'hot', ts: noon + (i % 48) * HOUR, country: 'NL' }),
+      );
+      await sink.write(batch);
+      const stats = await sink.stats('hot', range(noon, noon + 48 * HOUR, 'day'));
+      expect([stats.total, stats.top.countries]).toEqual([
+        20_000,
+        [{ value: 'NL', clicks: 20_000 }],
+      ]);
+    });
+
     it(`counts every event of a batch retried after a failed write exactly once (${
       options.partialWrites ? 'the other codes were counted' : 'nothing was written'
     })`, async () => {

@@ -37,7 +37,11 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 interface CounterScripts {
-  linkpulseCountClicks(...args: (string | number)[]): Promise<number>;
+  /**
+   * One array, not spread: ioredis flattens it, and a batch of some 12,000 events is
+   * more arguments than a JavaScript call can spread (`RangeError`).
+   */
+  linkpulseCountClicks(args: (string | number)[]): Promise<number>;
 }
 
 /**
@@ -102,7 +106,7 @@ export class RedisCounterSink implements ClickSink, StatsReader {
   async write(batch: readonly EnrichedClick[]): Promise<void> {
     if (batch.length === 0) return;
     if (!this.#redis.isCluster) {
-      await this.#scripts.linkpulseCountClicks(...this.#scriptArgs([], batch));
+      await this.#scripts.linkpulseCountClicks(this.#scriptArgs([], batch));
       return;
     }
     const byCode = new Map<string, EnrichedClick[]>();
@@ -114,7 +118,7 @@ export class RedisCounterSink implements ClickSink, StatsReader {
     const settled = await Promise.allSettled(
       Array.from(byCode, ([code, clicks]) =>
         this.#scripts.linkpulseCountClicks(
-          ...this.#scriptArgs([new CounterKeys(this.#prefix, code).days()], clicks),
+          this.#scriptArgs([new CounterKeys(this.#prefix, code).days()], clicks),
         ),
       ),
     );
