@@ -5,13 +5,15 @@ import type { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { CounterKeys } from '../src/redis/counter-layout.js';
 
-/** The keys matching `pattern` on a server, or on every master of a cluster. */
+/**
+ * The keys matching `pattern` on a server, or on every master of a cluster, as the client
+ * names them (ioredis puts its `keyPrefix` before keys but not before a KEYS pattern).
+ */
 export async function keysMatching(redis: Redis | Cluster, pattern: string): Promise<string[]> {
-  if (!redis.isCluster) return (redis as Redis).keys(pattern);
-  const perMaster = await Promise.all(
-    (redis as Cluster).nodes('master').map((node) => node.keys(pattern)),
-  );
-  return perMaster.flat();
+  const keyPrefix = redis.options.keyPrefix ?? '';
+  const nodes = redis.isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
+  const perNode = await Promise.all(nodes.map((node) => node.keys(keyPrefix + pattern)));
+  return perNode.flat().map((key) => key.slice(keyPrefix.length));
 }
 
 /** Options of {@link describeRedisCounterSink}. */

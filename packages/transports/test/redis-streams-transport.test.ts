@@ -25,6 +25,12 @@ describe.skipIf(!url)('RedisStreamsTransport on a single server', () => {
     redis.disconnect();
   });
 
+  it('refuses a client with a keyPrefix, whose stream and group would be on different keys', () => {
+    const redis = new Redis(url!, { lazyConnect: true, keyPrefix: 'app:' });
+    expect(() => new RedisStreamsTransport({ redis })).toThrow(/keyPrefix/);
+    redis.disconnect();
+  });
+
   it('keeps consuming across a Redis restart, losing nothing acknowledged', async () => {
     const server = await startRedis({ appendonly: true });
     const own = new Redis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 50 });

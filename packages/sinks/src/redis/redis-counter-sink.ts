@@ -23,7 +23,8 @@ export interface RedisCounterSinkOptions {
    */
   redis: Redis | Cluster;
   /**
-   * Prefix of every key. Default `lp:`. On a Cluster, leave hash tags (`{…}`) out of it:
+   * Prefix of every key, after the client's own `keyPrefix` if it has one. Default `lp:`.
+   * On a Cluster, leave hash tags (`{…}`) out of both:
    * a tag in the prefix puts every counter in one slot, on one master.
    */
   prefix?: string;
@@ -79,12 +80,16 @@ export class RedisCounterSink implements ClickSink, StatsReader {
   readonly #redis: Redis | Cluster;
   readonly #scripts: CounterScripts;
   readonly #prefix: string;
+  /** The prefix the script builds its keys with: the client's `keyPrefix`, then ours. */
+  readonly #scriptPrefix: string;
   readonly #keepSeconds: number;
   readonly #dedupeTtlSeconds: number;
 
   constructor(options: RedisCounterSinkOptions) {
     this.#redis = options.redis;
     this.#prefix = options.prefix ?? 'lp:';
+    // ioredis prefixes the keys of commands, not the names a script builds itself.
+    this.#scriptPrefix = (options.redis.options.keyPrefix ?? '') + this.#prefix;
     const days = options.hourlyTtlDays ?? 90;
     this.#dedupeTtlSeconds = options.dedupeTtlSeconds ?? 7 * 86_400;
     if (!(Number.isSafeInteger(days) && days >= 1)) {
@@ -136,7 +141,7 @@ export class RedisCounterSink implements ClickSink, StatsReader {
     const args: (string | number)[] = [
       keys.length,
       ...keys,
-      this.#prefix,
+      this.#scriptPrefix,
       this.#dedupeTtlSeconds,
       this.#keepSeconds,
       STATS_DIMENSIONS.length,

@@ -19,7 +19,8 @@ import { PAYLOAD_FIELD, type StreamEntry } from './stream-entries.js';
 /** Options of {@link RedisStreamsTransport}. */
 export interface RedisStreamsTransportOptions {
   /**
-   * The client: a `Redis` (standalone or Sentinel) or a `Cluster`. It stays the caller's:
+   * The client: a `Redis` (standalone or Sentinel) or a `Cluster`, without a `keyPrefix`
+   * (the constructor throws a `RangeError`: name the streams in full). It stays the caller's:
    * `close()` does not quit it. Each consumer also opens a `duplicate()` of it for
    * blocking reads (of a `Cluster`: one that connects only to the stream's master).
    */
@@ -109,6 +110,13 @@ export class RedisStreamsTransport implements Transport, DeadLetterQueue {
   constructor(options: RedisStreamsTransportOptions) {
     this.#options = options;
     this.#redis = options.redis;
+    if (options.redis.options.keyPrefix) {
+      // ioredis leaves some stream commands' keys unprefixed (XGROUP CREATE): the group
+      // would be made on another key than the one read.
+      throw new RangeError(
+        'RedisStreamsTransport does not take a client with a keyPrefix: give `stream` and `deadLetterStream` their full names instead',
+      );
+    }
     this.#stream = options.stream ?? CLICK_TOPIC;
     this.#maxLen = options.maxLen ?? 1_000_000;
     this.deadLetterStream =
