@@ -65,8 +65,9 @@ export class CounterKeys {
  * their markers and writes their counts, summed per key first, with one command per key
  * and member, so a batch of hot links costs few commands. Returns the events counted.
  * Only foreign data of the right type (a string that is no HyperLogLog, a hash field that
- * is no integer) can still fail a write half-way; the markers come first, so the events
- * of such a call are then left uncounted, never counted twice.
+ * is no integer) can still fail a write half-way: the markers come first, so no event of
+ * such a call is ever counted twice, but the counts written before the failing command
+ * stay and the rest are lost.
  */
 export const WRITE_SCRIPT = `
 local prefix, dedupeTtl, keep, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])

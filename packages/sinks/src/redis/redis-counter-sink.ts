@@ -64,7 +64,8 @@ interface CounterScripts {
  * exactly once. Each call checks its markers and the types of the keys it will write
  * before writing anything, so a call fails either wholly (a key of the wrong type, a node
  * down) or after it ran wholly (a lost reply); a call that ran left the markers of its
- * events, which the retry skips. On a Cluster some codes' calls can succeed while others
+ * events, which the retry skips (foreign data of the right type under a counter's key is
+ * the one way left to fail half-way: see `counter-layout.ts`). On a Cluster some codes' calls can succeed while others
  * fail: `write` waits for all of them, then throws (the one error, or an
  * `AggregateError`), and the retry counts only what is missing. Markers last
  * `dedupeTtlSeconds`: a retry must come before that.
