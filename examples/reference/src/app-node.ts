@@ -50,7 +50,7 @@ function subkey(secret: string, purpose: string): Buffer {
  */
 export async function createAppNode(config: AppConfig): Promise<FastifyInstance> {
   const app = createServer(config);
-  const redis = await connectRedis(config.redisUrl, `${config.nodeName}:app`);
+  const redis = await connectRedis(config.redis, `${config.nodeName}:app`);
   const bus = new RedisInvalidationBus({ redis });
   await bus.ready();
   const recent = new RedisCounterSink({ redis });
@@ -82,11 +82,15 @@ export async function createAppNode(config: AppConfig): Promise<FastifyInstance>
     },
   };
 
+  // On a Cluster, one hash tag keeps a link and the code index in one slot (the store's
+  // scripts touch both); the code counter takes the same tag. The counter sink keeps its
+  // default prefix: its keys carry a tag per code, which spreads them over the masters.
+  const prefix = redis.isCluster ? '{lp}:' : 'lp:';
   const secret = subkey(config.secret, 'visitors');
   const shortener = await createShortener({
-    store: new RedisLinkStore({ redis }),
+    store: new RedisLinkStore({ redis, prefix }),
     codes: new SequenceCodeGenerator({
-      allocator: new RedisBlockAllocator({ redis }),
+      allocator: new RedisBlockAllocator({ redis, key: `${prefix}seq` }),
       secret: subkey(config.secret, 'codes'),
       blockSize: config.codeBlockSize,
     }),

@@ -1,16 +1,36 @@
 /** Connections to Redis and ClickHouse, with the settings this deployment runs with. */
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
-import { FAIL_FAST_REDIS_OPTIONS } from '@linkpulse/stores/redis';
-import { Redis } from 'ioredis';
+import { FAIL_FAST_REDIS_OPTIONS, type RedisClient } from '@linkpulse/stores/redis';
+import { Cluster, Redis } from 'ioredis';
+import type { RedisTarget } from './config.js';
 
 /**
- * A Redis connection that fails fast while Redis is down (no offline queue, 1 s command
+ * A Redis client that fails fast while Redis is down (no offline queue, 1 s command
  * timeout): redirects of cached links go on, others answer 503 at once, worker batches
- * fail and are redelivered. Resolves once connected; rejects when Redis is unreachable.
+ * fail and are redelivered. A `Redis` connection for a URL, a `Cluster` for cluster
+ * nodes. Resolves once connected (a Cluster: once it has the slot map and reports
+ * `cluster_state:ok`); rejects when Redis is unreachable.
  */
-export async function connectRedis(url: string, connectionName: string): Promise<Redis> {
-  const redis = new Redis(url, { ...FAIL_FAST_REDIS_OPTIONS, lazyConnect: true, connectionName });
-  await redis.connect();
+export async function connectRedis(
+  target: RedisTarget,
+  connectionName: string,
+): Promise<RedisClient> {
+  // A Cluster takes the offline-queue option itself; its node connections take the rest.
+  const { enableOfflineQueue, ...nodeOptions } = FAIL_FAST_REDIS_OPTIONS;
+  const redis =
+    'url' in target
+      ? new Redis(target.url, { ...FAIL_FAST_REDIS_OPTIONS, lazyConnect: true, connectionName })
+      : new Cluster(target.clusterNodes, {
+          enableOfflineQueue,
+          lazyConnect: true,
+          redisOptions: { ...nodeOptions, connectionName, password: target.password },
+        });
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect(); // no reconnecting in the background
+    throw error;
+  }
   return redis;
 }
 

@@ -23,10 +23,28 @@ export interface CommonConfig {
   shutdownTimeoutMs: number;
 }
 
+/** A node of a Redis Cluster, as ioredis's `Cluster` takes it. */
+export interface RedisClusterNode {
+  host: string;
+  port: number;
+}
+
+/**
+ * Where Redis is: one server (`REDIS_URL`, which also carries a password and `rediss://`
+ * for TLS), or the seed nodes of a Redis Cluster (`REDIS_CLUSTER_NODES`, `host:port` list,
+ * with `REDIS_PASSWORD` when the nodes require one; no TLS).
+ */
+export type RedisTarget =
+  | { url: string }
+  | { clusterNodes: RedisClusterNode[]; password: string | undefined };
+
 /** Settings of an app node (`src/app.ts`). */
 export interface AppConfig extends CommonConfig {
-  /** `REDIS_URL`: links, code blocks, invalidations, near-real-time counters. */
-  redisUrl: string;
+  /**
+   * `REDIS_URL` or `REDIS_CLUSTER_NODES` (one of them): links, code blocks,
+   * invalidations, near-real-time counters.
+   */
+  redis: RedisTarget;
   /**
    * `CLICKHOUSE_URL`, optional: stats of ranges that start before the Redis counters'
    * retention (`RECENT_STATS_DAYS`) are read from ClickHouse.
@@ -68,8 +86,8 @@ export interface WorkerConfig extends CommonConfig {
    * separated by `;`. Each runs a ClickWorker in its own consumer group.
    */
   pipelines: Pipeline[];
-  /** `REDIS_URL`, required when a pipeline writes `redis`. */
-  redisUrl: string | undefined;
+  /** `REDIS_URL` or `REDIS_CLUSTER_NODES` (one of them), required when a pipeline writes `redis`. */
+  redis: RedisTarget | undefined;
   /** `CLICKHOUSE_URL` (a server over HTTP)… */
   clickhouseUrl: string | undefined;
   /** …or `CHDB_PATH` (in-process chDB, one process per data directory). */
@@ -130,11 +148,45 @@ export function parseTrustProxy(text: string | undefined): TrustProxy {
   return text.split(',').map((entry) => entry.trim());
 }
 
+/** Parses one `host:port` of `REDIS_CLUSTER_NODES` (`[::1]:7000` for an IPv6 address). */
+function clusterNode(entry: string): RedisClusterNode {
+  const match = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(entry);
+  const port = Number(match?.[3]);
+  if (!match || port < 1 || port > 65_535) {
+    throw new ConfigError(`REDIS_CLUSTER_NODES entry "${entry}" must look like host:port`);
+  }
+  return { host: match[1] ?? match[2]!, port };
+}
+
+/**
+ * Reads `REDIS_URL` or `REDIS_CLUSTER_NODES` (with `REDIS_PASSWORD`); `undefined` when
+ * neither is set and Redis is not `needed`.
+ */
+function redisTarget(env: Env, needed: true): RedisTarget;
+function redisTarget(env: Env, needed: boolean): RedisTarget | undefined;
+function redisTarget(env: Env, needed: boolean): RedisTarget | undefined {
+  const url = optional(env, 'REDIS_URL');
+  const nodes = list(env, 'REDIS_CLUSTER_NODES');
+  const password = optional(env, 'REDIS_PASSWORD');
+  if (url !== undefined && nodes.length > 0) {
+    throw new ConfigError('set REDIS_URL or REDIS_CLUSTER_NODES, not both');
+  }
+  if (password !== undefined && nodes.length === 0) {
+    throw new ConfigError(
+      'REDIS_PASSWORD goes with REDIS_CLUSTER_NODES (with REDIS_URL, put it in the URL: redis://:password@host:6379)',
+    );
+  }
+  if (url !== undefined) return { url };
+  if (nodes.length > 0) return { clusterNodes: nodes.map(clusterNode), password };
+  if (needed) throw new ConfigError('REDIS_URL or REDIS_CLUSTER_NODES must be set');
+  return undefined;
+}
+
 /** Reads an app node's settings; throws {@link ConfigError} naming what is wrong. */
 export function loadAppConfig(env: Env = process.env): AppConfig {
   return {
     ...common(env, 3000),
-    redisUrl: required(env, 'REDIS_URL'),
+    redis: redisTarget(env, true),
     clickhouseUrl: optional(env, 'CLICKHOUSE_URL'),
     clickhouseDatabase: optional(env, 'CLICKHOUSE_DATABASE') ?? 'linkpulse',
     recentStatsDays: integer(env, 'RECENT_STATS_DAYS', 90, { min: 1 }),
@@ -195,7 +247,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   return {
     ...common(env, 9100),
     pipelines,
-    redisUrl: uses('redis') ? required(env, 'REDIS_URL') : optional(env, 'REDIS_URL'),
+    redis: redisTarget(env, uses('redis')),
     clickhouseUrl,
     chdbPath,
     clickhouseDatabase: optional(env, 'CLICKHOUSE_DATABASE') ?? 'linkpulse',

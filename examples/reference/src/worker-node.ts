@@ -14,8 +14,8 @@ import {
 } from '@linkpulse/core/prometheus';
 import { ClickHouseSink, migrate } from '@linkpulse/sinks/clickhouse';
 import { RedisCounterSink } from '@linkpulse/sinks/redis';
+import type { RedisClient } from '@linkpulse/stores/redis';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { connectRedis, openClickHouse } from './backends.js';
 import { type SinkName, usesSink, type WorkerConfig } from './config.js';
@@ -58,9 +58,9 @@ export async function createWorkerNode(config: WorkerConfig): Promise<FastifyIns
   const sinks = new Map<SinkName, ClickSink>();
   const closers: (() => Promise<unknown>)[] = [];
 
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   if (uses('redis')) {
-    const connection = await connectRedis(config.redisUrl!, `${config.nodeName}:worker`);
+    const connection = await connectRedis(config.redis!, `${config.nodeName}:worker`);
     redis = connection;
     probes.redis = () => connection.ping();
     sinks.set('redis', metrics.sink(new RedisCounterSink({ redis: connection }), 'redis'));

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { type ClickEvent, recordToObject } from '@linkpulse/core';
+import { Cluster as RedisCluster } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNginx } from '../../../tools/services/nginx.js';
@@ -322,6 +324,87 @@ describe.skipIf(!redis || !kafka || !nginx)('the `pnpm cluster` topology, end to
     });
   }, 60_000);
 });
+
+describe.skipIf(!redis || !kafka || !nginx)(
+  'the topology on a Redis Cluster of three masters',
+  () => {
+    let cluster: Cluster;
+    const password = randomBytes(12).toString('hex');
+    const headers = () => ({
+      authorization: `Bearer ${cluster.apiKey}`,
+      'content-type': 'application/json',
+    });
+
+    beforeAll(async () => {
+      cluster = await startCluster({ apps: 2, workers: 1, redisCluster: { masters: 3, password } });
+    }, 240_000);
+
+    afterAll(async () => {
+      await cluster?.stop();
+    }, 60_000);
+
+    it('creates a link on one node, redirects it on the other, counts the click, and carries an update to the other node at once', async () => {
+      const [creator, other] = cluster.apps;
+      const [code] = await createLinks({
+        url: creator!.url,
+        apiKey: cluster.apiKey,
+        count: 1,
+        target: () => 'https://example.com/before',
+      });
+      const redirect = async () => {
+        const response = await fetch(`${other!.url}/${code}`, { redirect: 'manual' });
+        return { status: response.status, location: response.headers.get('location') };
+      };
+      expect(await redirect()).toEqual({ status: 302, location: 'https://example.com/before' });
+
+      // The click goes through Kafka to the worker, which counts it in Redis.
+      const clicks = await waitFor(
+        'the click in the stats',
+        async () => {
+          const response = await fetch(`${creator!.url}/api/links/${code}/stats`, {
+            headers: headers(),
+          });
+          const body = (await response.json()) as { total: number; bots: number };
+          expect(response.status, JSON.stringify(body)).toBe(200);
+          return body.total + body.bots;
+        },
+        (total) => total > 0,
+        60_000,
+      );
+      expect(clicks).toBe(1);
+
+      // The link and the counters are in the cluster: the link under the hash-tagged prefix,
+      // the counters under the sink's own tag per code.
+      const admin = new RedisCluster(cluster.redisEnv.REDIS_CLUSTER_NODES!.split(','), {
+        redisOptions: { password },
+      });
+      try {
+        expect(await admin.exists(`{lp}:link:${code}`)).toBe(1);
+        expect(await admin.exists(`lp:{c:${code}}:days`)).toBe(1);
+      } finally {
+        admin.disconnect();
+      }
+
+      // The other node has the link cached (for 60 s); the update reaches it over the bus.
+      const updated = await fetch(`${creator!.url}/api/links/${code}`, {
+        method: 'PATCH',
+        headers: headers(),
+        body: JSON.stringify({ url: 'https://example.com/after' }),
+      });
+      expect(updated.status).toBe(200);
+      await waitFor(
+        'the update on the other node',
+        redirect,
+        ({ location }) => location === 'https://example.com/after',
+        2_000,
+      );
+    }, 120_000);
+
+    it('stops every process gracefully on SIGTERM', async () => {
+      expect(await cluster.stop()).toEqual({ 'worker-1': 0, 'app-1': 0, 'app-2': 0 });
+    }, 60_000);
+  },
+);
 
 /**
  * Distinct ids of the clicks on `codes` stamped at `since` or later, read again from the

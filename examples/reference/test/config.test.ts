@@ -1,7 +1,7 @@
 import type { LinkStats, StatsQuery, StatsReader } from '@linkpulse/core';
 import { describe, expect, it } from 'vitest';
 import { loadAppConfig, loadWorkerConfig, parsePipelines, parseTrustProxy } from '../src/config.js';
-import { ConfigError } from '../src/env.js';
+import { ConfigError, type Env } from '../src/env.js';
 import { TieredStatsReader } from '../src/tiered-stats.js';
 
 const APP_ENV = {
@@ -34,6 +34,43 @@ describe('app configuration', () => {
     [{ ...APP_ENV, EMITTER_BATCH_SIZE: '0' }, /EMITTER_BATCH_SIZE/],
     [{ ...APP_ENV, EMITTER_FLUSH_MS: '1.5' }, /EMITTER_FLUSH_MS/],
   ])('names the variable that is missing or wrong (%#)', (env, message) => {
+    expect(() => loadAppConfig(env)).toThrow(ConfigError);
+    expect(() => loadAppConfig(env)).toThrow(message);
+  });
+
+  it('takes a Redis Cluster from REDIS_CLUSTER_NODES in place of REDIS_URL', () => {
+    expect(loadAppConfig(APP_ENV).redis).toEqual({ url: 'redis://r:6379' });
+    const cluster = {
+      ...APP_ENV,
+      REDIS_URL: undefined,
+      REDIS_CLUSTER_NODES: 'r1:7000, 10.0.0.2:7001,[::1]:7002',
+    };
+    expect(loadAppConfig(cluster).redis).toEqual({
+      clusterNodes: [
+        { host: 'r1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+      password: undefined,
+    });
+    expect(loadAppConfig({ ...cluster, REDIS_PASSWORD: 'pw' }).redis).toMatchObject({
+      password: 'pw',
+    });
+  });
+
+  it.each([
+    [{ REDIS_CLUSTER_NODES: 'r1:7000' }, /REDIS_URL or REDIS_CLUSTER_NODES, not both/],
+    [{ REDIS_URL: undefined }, /REDIS_URL or REDIS_CLUSTER_NODES must be set/],
+    [{ REDIS_URL: undefined, REDIS_CLUSTER_NODES: ' , ' }, /must be set/],
+    [{ REDIS_PASSWORD: 'pw' }, /REDIS_PASSWORD goes with REDIS_CLUSTER_NODES/],
+    ...['r1', 'r1:', ':7000', 'r1:0', 'r1:65536', 'r1:7000:1', 'redis://r1:7000', '::1:7000'].map(
+      (entry): [Env, string] => [
+        { REDIS_URL: undefined, REDIS_CLUSTER_NODES: `r0:7000,${entry}` },
+        `REDIS_CLUSTER_NODES entry "${entry}" must look like host:port`,
+      ],
+    ),
+  ])('wants REDIS_URL or well-formed REDIS_CLUSTER_NODES, one of them (%#)', (redis, message) => {
+    const env = { ...APP_ENV, ...redis };
     expect(() => loadAppConfig(env)).toThrow(ConfigError);
     expect(() => loadAppConfig(env)).toThrow(message);
   });
@@ -99,8 +136,15 @@ describe('worker configuration', () => {
         .chdbPath,
     ).toBe('/d');
     expect(() => loadWorkerConfig({ KAFKA_BROKERS: 'k:9092', PIPELINES: 'g=redis' })).toThrow(
-      /REDIS_URL/,
+      /REDIS_URL or REDIS_CLUSTER_NODES must be set/,
     );
+    expect(
+      loadWorkerConfig({
+        KAFKA_BROKERS: 'k:9092',
+        PIPELINES: 'g=redis',
+        REDIS_CLUSTER_NODES: 'r:1',
+      }).redis,
+    ).toEqual({ clusterNodes: [{ host: 'r', port: 1 }], password: undefined });
   });
 });
 

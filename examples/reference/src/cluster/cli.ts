@@ -22,7 +22,9 @@ ${cluster.workers
       `  ${worker.name.padEnd(14)}  ${worker.url}/metrics   (${COUNTER_GROUP}${index === 0 ? ` + ${CLICKHOUSE_GROUP}, chDB` : ''})`,
   )
   .join('\n')}
-  REDIS_URL=${cluster.redisUrl}
+${Object.entries(cluster.redisEnv)
+  .map(([name, value]) => `  ${name}=${value}`)
+  .join('\n')}
   KAFKA_BROKERS=${cluster.kafkaBrokers.join(',')}
   LINKPULSE_API_KEY=${cluster.apiKey}
 

@@ -1,17 +1,18 @@
 /**
  * The reference topology as processes on this machine: nginx in front of app nodes,
- * Redis, the Kafka-protocol broker of the test harness, and two workers, the first of
- * which also owns ClickHouse (chDB in process).
+ * Redis (one server or a Redis Cluster), the Kafka-protocol broker of the test harness,
+ * and two workers, the first of which also owns ClickHouse (chDB in process).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLICK_TOPIC } from '@linkpulse/core';
+import { Redis } from 'ioredis';
 import { freePort } from '../../../../tools/services/free-port.js';
 import { type KafkaMock, startKafkaMock } from '../../../../tools/services/kafka.js';
 import { type NginxServer, startNginx } from '../../../../tools/services/nginx.js';
-import { type RedisServer, startRedis } from '../../../../tools/services/redis.js';
+import { startRedis, startRedisCluster } from '../../../../tools/services/redis.js';
 import { renderNginxConfig } from '../nginx-config.js';
 import { type ExitStatus, NodeProcess } from './node-process.js';
 
@@ -48,6 +49,11 @@ export interface ClusterOptions {
   apiKey?: string;
   /** `LOG_LEVEL` of the processes (default `warn`). */
   logLevel?: string;
+  /**
+   * Redis as a Redis Cluster of `masters` nodes (`REDIS_CLUSTER_NODES`) instead of one
+   * server (`REDIS_URL`); with `password`, every node requires it (`REDIS_PASSWORD`).
+   */
+  redisCluster?: { masters: number; password?: string };
   /** Extra environment of every app and worker. */
   env?: Readonly<Record<string, string>>;
   /** Told what is starting, for a progress display. */
@@ -62,7 +68,8 @@ export interface Cluster {
   readonly lbUrl: string;
   /** nginx's access log: one line per request with every upstream tried. */
   readonly accessLog: string;
-  readonly redisUrl: string;
+  /** How the processes reach Redis: `REDIS_URL`, or `REDIS_CLUSTER_NODES` (and `REDIS_PASSWORD`). */
+  readonly redisEnv: Readonly<Record<string, string>>;
   readonly kafkaBrokers: readonly string[];
   readonly topic: string;
   readonly apiKey: string;
@@ -84,7 +91,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   await mkdir(join(dir, 'logs'));
   const apiKey = options.apiKey ?? randomBytes(16).toString('hex');
   const topic = CLICK_TOPIC;
-  let redis: RedisServer | undefined;
+  let redis: RunningRedis | undefined;
   let kafka: KafkaMock | undefined;
   let nginx: NginxServer | undefined;
   const processes: NodeProcess[] = [];
@@ -111,14 +118,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   try {
     progress('starting Redis and the Kafka-protocol broker');
     [redis, kafka] = await Promise.all([
-      startRedis({ appendonly: true, appendfsync: 'everysec' }),
+      startRedisFor(options.redisCluster),
       startKafkaMock({
         brokers: 3,
         topics: { [topic]: options.partitions ?? 2, [`${topic}.dlq`]: 1 },
       }),
     ]);
     const common = {
-      REDIS_URL: redis.url,
+      ...redis.env,
       KAFKA_BROKERS: kafka.brokers.join(','),
       KAFKA_TOPIC: topic,
       LINKPULSE_API_KEY: apiKey,
@@ -187,7 +194,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       dir,
       lbUrl: `http://127.0.0.1:${nginx.port}`,
       accessLog: join(nginx.dir, 'access.log'),
-      redisUrl: redis.url,
+      redisEnv: redis.env,
       kafkaBrokers: kafka.brokers,
       topic,
       apiKey,
@@ -200,4 +207,39 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await stop();
     throw error;
   }
+}
+
+/** Redis of the cluster, with the variables that point the processes at it. */
+interface RunningRedis {
+  readonly env: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+/** One server, or a Redis Cluster whose nodes may require a password; both with AOF. */
+async function startRedisFor(cluster: ClusterOptions['redisCluster']): Promise<RunningRedis> {
+  const persistence = { appendonly: true, appendfsync: 'everysec' } as const;
+  if (!cluster) {
+    const server = await startRedis(persistence);
+    return { env: { REDIS_URL: server.url }, stop: () => server.stop() };
+  }
+  const { nodes, stop } = await startRedisCluster(cluster.masters, persistence);
+  const { password } = cluster;
+  if (password !== undefined) {
+    try {
+      for (const node of nodes) {
+        const admin = new Redis({ ...node, lazyConnect: true });
+        await admin.config('SET', 'requirepass', password).finally(() => admin.disconnect());
+      }
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
+  return {
+    env: {
+      REDIS_CLUSTER_NODES: nodes.map(({ host, port }) => `${host}:${port}`).join(','),
+      ...(password !== undefined && { REDIS_PASSWORD: password }),
+    },
+    stop,
+  };
 }
