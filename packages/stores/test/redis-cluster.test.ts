@@ -137,7 +137,7 @@ describe.skipIf(!url)('Redis drivers on a Redis Cluster of three masters', () =>
   it('moves its subscription to another node when its node dies, and says so', async () => {
     // A cluster of its own: the other tests need every master of the shared one.
     const own = await startRedisCluster(3);
-    const redis = new Cluster([...own.nodes]);
+    const redis = new Cluster([...own.nodes], { redisOptions: { connectionName: 'app-1' } });
     try {
       const channel = `t:${randomUUID()}:invalidate`;
       const receiver = await listeningBus(redis, channel);
@@ -146,7 +146,10 @@ describe.skipIf(!url)('Redis drivers on a Redis Cluster of three masters', () =>
           const admin = new Redis(port, '127.0.0.1');
           const list = await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub');
           admin.disconnect();
-          return String(list).trim() === '' ? 0 : String(list).trim().split('\n').length;
+          const lines = String(list).trim().split('\n').filter(Boolean);
+          // The subscriber carries the client's connection name, as its other connections do.
+          for (const line of lines) expect(line).toContain(' name=app-1 ');
+          return lines.length;
         }),
       );
       expect(subscribersOn.reduce((sum, count) => sum + count)).toBe(1);

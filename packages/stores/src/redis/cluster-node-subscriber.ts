@@ -119,8 +119,8 @@ export class ClusterNodeSubscriber extends EventEmitter {
   #nextNode(): RedisOptions | undefined {
     const nodes = this.#cluster.nodes('all');
     if (nodes.length === 0) return undefined;
-    const { host, port, family, username, password, tls, connectTimeout } =
+    const { host, port, family, username, password, tls, connectTimeout, connectionName } =
       nodes[this.#nodeTurn++ % nodes.length]!.options;
-    return { host, port, family, username, password, tls, connectTimeout };
+    return { host, port, family, username, password, tls, connectTimeout, connectionName };
   }
 }
