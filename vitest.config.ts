@@ -10,7 +10,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 60_000,
-    // Starts Redis (and the Kafka-protocol broker) unless REDIS_URL / KAFKA_BROKERS are set.
+    // Starts Redis, the Kafka-protocol broker and ClickHouse over HTTP unless REDIS_URL /
+    // KAFKA_BROKERS / CLICKHOUSE_URL are set.
     globalSetup: ['tools/services/vitest-global-setup.ts'],
   },
 });

@@ -1,6 +1,6 @@
 /**
  * `pnpm services up`: starts every service of the harness (Redis, the Kafka-protocol
- * broker), prints `REDIS_URL=…` lines to use in a shell or `.env`, and stops everything
+ * broker, ClickHouse over HTTP), prints `REDIS_URL=…` lines to use in a shell or `.env`, and stops everything
  * on Ctrl-C / SIGTERM.
  */
 import { SERVICES, startServices } from './services.js';

@@ -1,10 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { compileC, errorMessage } from './compile-c.js';
 import { killOnExit } from './kill-on-exit.js';
 
 /**
@@ -55,33 +54,11 @@ const ALL_BROKERS = -1;
 const DEFAULT_BROKERS = 3;
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 const run = promisify(execFile);
-const here = dirname(fileURLToPath(import.meta.url));
-const SOURCE = join(here, 'kafka-mock.c');
-const CACHE_DIR = join(here, '..', '..', 'node_modules', '.cache', 'linkpulse');
+const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'kafka-mock.c');
 
-/**
- * Compiles `kafka-mock.c` into `node_modules/.cache/linkpulse/` unless a binary built from
- * the same source and flags is already there; resolves to the binary's path.
- */
+/** Compiles `kafka-mock.c` (once per source and flags); resolves to the binary's path. */
 export async function buildKafkaMock(): Promise<string> {
-  const source = await readFile(SOURCE);
-  const flags = await pkgConfigFlags();
-  const hash = createHash('sha256').update(source).update(flags.join(' ')).digest('hex');
-  const binary = join(CACHE_DIR, `kafka-mock-${hash.slice(0, 16)}`);
-  if (await exists(binary)) return binary;
-  await mkdir(CACHE_DIR, { recursive: true });
-  // Build under a private name and rename: concurrent test workers never see half a binary.
-  const partial = `${binary}.${process.pid}.tmp`;
-  try {
-    await run('gcc', ['-O2', '-Wall', '-o', partial, SOURCE, ...flags]);
-    await rename(partial, binary);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw new Error(`cannot compile ${SOURCE} (needs gcc and librdkafka-dev): ${message(error)}`, {
-      cause: error,
-    });
-  }
-  return binary;
+  return compileC(SOURCE, await pkgConfigFlags(), 'gcc and librdkafka-dev');
 }
 
 /** Builds (if needed) and starts a mock cluster; resolves once it printed its bootstrap list. */
@@ -152,21 +129,8 @@ async function pkgConfigFlags(): Promise<string[]> {
     const { stdout } = await run('pkg-config', ['--cflags', '--libs', 'rdkafka']);
     return stdout.trim().split(/\s+/).filter(Boolean);
   } catch (error) {
-    throw new Error(`pkg-config rdkafka failed (install librdkafka-dev): ${message(error)}`, {
+    throw new Error(`pkg-config rdkafka failed (install librdkafka-dev): ${errorMessage(error)}`, {
       cause: error,
     });
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,3 +1,4 @@
+import { startClickHouse } from './clickhouse.js';
 import { startKafkaMock } from './kafka.js';
 import { startRedis } from './redis.js';
 
@@ -29,6 +30,12 @@ export const SERVICES = [
     envVar: 'KAFKA_BROKERS',
     start: () =>
       startKafkaMock().then((kafka) => ({ value: kafka.brokers.join(','), stop: kafka.stop })),
+  },
+  {
+    name: 'clickhouse',
+    envVar: 'CLICKHOUSE_URL',
+    start: () =>
+      startClickHouse().then((clickhouse) => ({ value: clickhouse.url, stop: clickhouse.stop })),
   },
 ] as const satisfies readonly ServiceDefinition[];
 

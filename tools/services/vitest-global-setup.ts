@@ -4,7 +4,7 @@ import type {} from './test-services.js';
 
 /**
  * Vitest global setup: starts the harness services once per run (or takes `REDIS_URL`,
- * `KAFKA_BROKERS` from the environment) and hands their URLs to tests, which read them
+ * `KAFKA_BROKERS`, `CLICKHOUSE_URL` from the environment) and hands their URLs to tests, which read them
  * with `requireService` from `tools/services/test-services.ts`.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

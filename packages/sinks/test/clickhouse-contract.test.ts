@@ -1,25 +1,27 @@
 import { describeClickSink } from '@linkpulse/core/testing';
 import { ClickHouseSink, migrate } from '@linkpulse/sinks/clickhouse';
-import { afterAll, beforeAll } from 'vitest';
-import { testBackend } from './clickhouse-backend.js';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { testBackends } from './clickhouse-backend.js';
 
-const backend = testBackend('contract');
+for (const backend of testBackends('contract')) {
+  describe(`ClickHouse (${backend.kind})`, () => {
+    beforeAll(async () => {
+      const client = backend.client();
+      // The suite's clicks are dated 2024, past the default retention: keep everything.
+      await migrate(client, {
+        database: backend.database,
+        rawTtlDays: null,
+        hourlyTtlDays: null,
+        dailyTtlDays: null,
+      });
+      await client.close();
+    });
 
-beforeAll(async () => {
-  const client = backend.client();
-  // The suite's clicks are dated 2024, past the default retention: keep everything.
-  await migrate(client, {
-    database: backend.database,
-    rawTtlDays: null,
-    hourlyTtlDays: null,
-    dailyTtlDays: null,
+    afterAll(() => backend.cleanup());
+
+    describeClickSink(`ClickHouseSink (${backend.kind})`, async () => {
+      const sink = new ClickHouseSink({ client: backend.client(), database: backend.database });
+      return { sink, reader: sink };
+    });
   });
-  await client.close();
-});
-
-afterAll(() => backend.cleanup());
-
-describeClickSink(`ClickHouseSink (${backend.kind})`, async () => {
-  const sink = new ClickHouseSink({ client: backend.client(), database: backend.database });
-  return { sink, reader: sink };
-});
+}

@@ -12,10 +12,8 @@ import {
   toRawRow,
 } from '@linkpulse/sinks/clickhouse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { testBackend } from './clickhouse-backend.js';
+import { testBackends } from './clickhouse-backend.js';
 
-const backend = testBackend('safety');
-const db = backend.database;
 const DAY = 86_400_000;
 const ts = Date.UTC(2024, 5, 1, 12);
 const range: StatsQuery = {
@@ -44,337 +42,342 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe(`ClickHouseSink safety (${backend.kind})`, () => {
-  let sink: ClickHouseSink;
-  let client: ReturnType<typeof backend.client>;
-  const tableCount = async () =>
-    Number(
-      (
-        await (
-          await client.query({
-            query: 'SELECT count() AS n FROM system.tables WHERE database = {db:String}',
-            query_params: { db },
-            format: 'JSONEachRow',
-          })
-        ).json<{ n: string }>()
-      )[0]!.n,
-    );
-
-  beforeAll(async () => {
-    client = backend.client();
-    await migrate(client, {
-      database: db,
-      rawTtlDays: null,
-      hourlyTtlDays: null,
-      dailyTtlDays: null,
-    });
-    sink = new ClickHouseSink({ client: backend.client(), database: db });
-  });
-  afterAll(async () => {
-    await sink.close();
-    await client.close();
-    await backend.cleanup();
-  });
-
-  it('stores and reads back injection strings in codes and dimension values as data', async () => {
-    const tables = await tableCount();
-    await sink.write([makeClick({ code: 'plain', ts, visitorId: 'p' })]);
-    for (const [i, text] of INJECTIONS.entries()) {
-      await sink.write([
-        makeClick({
-          code: text,
-          ts,
-          visitorId: 'a',
-          refererHost: text,
-          country: text,
-          browser: text,
-          os: text,
-        }),
-        makeClick({ code: text, ts: ts + i, visitorId: 'b', refererHost: text }),
-      ]);
-    }
-    for (const text of INJECTIONS) {
-      const stats = await sink.stats(text, range);
-      expect([stats.total, stats.unique], text).toEqual([2, 2]);
-      expect(stats.top.referrers, text).toEqual([{ value: text, clicks: 2 }]);
-      expect(stats.top.countries, text).toEqual([{ value: text, clicks: 1 }]);
-      expect(
-        stats.top.browsers.map((e) => e.value),
-        text,
-      ).toContain(text);
-    }
-    // Codes that would match everything if spliced into SQL match nothing.
-    for (const text of ["nothing' OR '1'='1", "' OR ''='", 'plain%', '%']) {
-      expect((await sink.stats(text, range)).total, text).toBe(0);
-    }
-    expect((await sink.stats('plain', range)).total).toBe(1);
-    expect(await tableCount()).toBe(tables);
-    const [raw] = await (
-      await client.query({
-        query: 'SELECT count() AS n FROM {db:Identifier}.clicks',
-        query_params: { db },
-        format: 'JSONEachRow',
-      })
-    ).json<{ n: string }>();
-    expect(Number(raw!.n)).toBe(1 + 2 * INJECTIONS.length);
-  });
-
-  it('stores quotes, backslashes, tabs, newlines and any Unicode in raw rows unchanged', async () => {
-    const texts = [
-      'say "hi" and \'bye\'',
-      'back\\slash \\n \\t \\" \\u0041',
-      'tab\there\nnew line\r\nCRLF',
-      '["looks", "like", "json"]',
-      'control \u0000 \u0001 \u001f \u007f',
-      'é ü ß 中文 русский العربية',
-      'emoji 🎉👍🏽 and \u2028 \u2029',
-    ];
-    const clicks = texts.map((text, i) =>
-      makeClick({
-        id: `roundtrip-${i}`,
-        code: 'roundtrip',
-        ts: ts + i,
-        visitorId: text,
-        ua: text,
-        referer: text,
-        refererHost: text,
-        utm: { source: text, medium: text, campaign: text, term: text, content: text },
-      }),
-    );
-    await sink.write(clicks);
-    const rows = await (
-      await client.query({
-        query: `SELECT * EXCEPT ts, toString(ts) AS ts
-          FROM {db:Identifier}.clicks WHERE code = 'roundtrip' ORDER BY id`,
-        query_params: { db },
-        format: 'JSONEachRow',
-      })
-    ).json<RawClickRow>();
-    expect(rows).toEqual(clicks.map(toRawRow));
-  });
-
-  it('rejects injection through intervals, dates, top and the database name', async () => {
-    const bad: unknown[] = [
-      { ...range, interval: "day'; DROP TABLE clicks; --" },
-      { ...range, interval: '__proto__' },
-      { ...range, interval: 'toString' },
-      { ...range, from: "2024-01-01' OR 1=1 --" },
-      { ...range, to: new Date('2024-01-01 OR 1=1') },
-      { ...range, top: '10; DROP TABLE clicks' },
-      { ...range, top: 1e9 },
-    ];
-    for (const query of bad) {
-      const error = await sink.stats('plain', query as StatsQuery).catch((e: unknown) => e);
-      expect(isLinkPulseError(error, 'invalid_query'), JSON.stringify(query)).toBe(true);
-    }
-    expect(() => new ClickHouseSink({ client, database: 'x`; DROP TABLE clicks; --' })).toThrow(
-      RangeError,
-    );
-    expect(await tableCount()).toBeGreaterThan(0);
-    expect((await sink.stats('plain', range)).total).toBe(1);
-  });
-
-  it('fails fast and permanently on a missing database', async () => {
-    const otherClient = backend.client();
-    const query = vi.spyOn(otherClient, 'query');
-    const other = new ClickHouseSink({ client: otherClient, database: `${db}_missing` });
-    const error = await other.write([makeClick({ ts })]).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ClickHouseSinkError);
-    expect(error).toMatchObject({
-      permanent: true,
-      clickhouseType: 'UNKNOWN_DATABASE',
-      code: 'unavailable',
-    });
-    expect(query).toHaveBeenCalledTimes(1);
-    const statsError = await other.stats('x', range).catch((e: unknown) => e);
-    expect(statsError).toMatchObject({ permanent: true, clickhouseType: 'UNKNOWN_DATABASE' });
-    await other.close();
-  });
-
-  it.skipIf(backend.kind !== 'http')('fails permanently on bad credentials', async () => {
-    const other = new ClickHouseSink({
-      client: createClient({
-        url: process.env.CLICKHOUSE_URL,
-        username: 'linkpulse_nobody',
-        password: 'wrong',
-      }),
-      database: db,
-    });
-    const error = await other.write([makeClick({ ts })]).catch((e: unknown) => e);
-    expect(error).toMatchObject({ permanent: true });
-    expect((error as ClickHouseSinkError).clickhouseType).toMatch(
-      /AUTHENTICATION_FAILED|UNKNOWN_USER|REQUIRED_PASSWORD/,
-    );
-    await other.close();
-  });
-
-  it('retries an insert whose response was lost, and counts it once', async () => {
-    const sinkClient = backend.client();
-    const exec = sinkClient.exec.bind(sinkClient);
-    const spy = vi
-      .spyOn(sinkClient, 'exec')
-      // Attempt 1 lands, but the connection drops before the answer.
-      .mockImplementationOnce(async (params) => {
-        await finished((await exec(params)).stream.resume());
-        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-      })
-      // Attempt 2 is refused by a busy server without writing anything.
-      .mockImplementationOnce(async () => {
-        throw new ClickHouseError({
-          message: 'Too many parts',
-          code: '252',
-          type: 'TOO_MANY_PARTS',
-        });
-      });
-    const flaky = new ClickHouseSink({
-      client: sinkClient,
-      database: db,
-      retry: { attempts: 4, initialDelayMs: 1, maxDelayMs: 5 },
-    });
-    const code = 'lost-response';
-    await flaky.write([
-      makeClick({ code, ts, visitorId: 'a' }),
-      makeClick({ code, ts, visitorId: 'b' }),
-      makeClick({ code, ts, visitorId: 'c', bot: true }),
-    ]);
-    expect(spy).toHaveBeenCalledTimes(3);
-    const stats = await flaky.stats(code, range);
-    expect([stats.total, stats.unique, stats.bots]).toEqual([2, 2, 1]);
-    await flaky.close();
-  });
-
-  it('repairs the views a failed insert missed when it retries, counting nothing twice', async () => {
-    // An extra view that fails like a busy server (TOO_MANY_PARTS) while `chaos_flag` has a
-    // row: the insert fails after the raw table (and maybe some views) took the rows.
-    const q = (query: string) => client.command({ query });
-    await q(`CREATE TABLE \`${db}\`.chaos_flag (x UInt8) ENGINE = MergeTree ORDER BY x`);
-    await q(`CREATE TABLE \`${db}\`.chaos (code String, clicks UInt64) ENGINE = MergeTree
-      ORDER BY code SETTINGS non_replicated_deduplication_window = 100`);
-    await q(`CREATE MATERIALIZED VIEW \`${db}\`.chaos_mv TO \`${db}\`.chaos AS
-      SELECT code, count() + throwIf((SELECT count() FROM \`${db}\`.chaos_flag) > 0,
-        'simulated: too many parts', toInt32(252)) AS clicks
-      FROM \`${db}\`.clicks GROUP BY code
-      SETTINGS allow_custom_error_code_in_throwif = 1`);
-    await q(`INSERT INTO \`${db}\`.chaos_flag VALUES (1)`);
-    try {
-      const sinkClient = backend.client();
-      const exec = sinkClient.exec.bind(sinkClient);
-      const spy = vi.spyOn(sinkClient, 'exec').mockImplementationOnce(async (params) => {
-        try {
-          return await exec(params);
-        } finally {
-          await q(`TRUNCATE TABLE \`${db}\`.chaos_flag`);
-        }
-      });
-      const repaired = new ClickHouseSink({
-        client: sinkClient,
-        database: db,
-        retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
-      });
-      const code = 'view-repair';
-      await repaired.write([
-        makeClick({ code, ts, visitorId: 'a' }),
-        makeClick({ code, ts, visitorId: 'b' }),
-        makeClick({ code, ts, visitorId: 'c', bot: true }),
-      ]);
-      expect(spy).toHaveBeenCalledTimes(2);
-      const stats = await repaired.stats(code, range);
-      expect([stats.total, stats.unique, stats.bots]).toEqual([2, 2, 1]);
-      const counts = await (
-        await client.query({
-          query: `SELECT (SELECT count() FROM {db:Identifier}.clicks WHERE code = {code:String}) AS raw,
-            (SELECT sum(clicks) FROM {db:Identifier}.chaos WHERE code = {code:String}) AS chaos`,
-          query_params: { db, code },
-          format: 'JSONEachRow',
-        })
-      ).json<{ raw: string; chaos: string }>();
-      expect(counts.map((r) => [Number(r.raw), Number(r.chaos)])).toEqual([[3, 3]]);
-      await repaired.close();
-    } finally {
-      await q(`DROP VIEW \`${db}\`.chaos_mv`);
-    }
-  });
-
-  it('checks a batch for duplicates at the moments of its clicks, not the days between', async () => {
-    const code = 'late-redelivery';
-    const old = makeClick({ code, ts: ts - 3 * DAY, visitorId: 'old' });
-    await sink.write([old]);
-    // 200,000 earlier clicks of the code in the three days between.
-    await client.command({
-      query: `INSERT INTO \`${db}\`.clicks (id, code, ts, visitor_id)
-SELECT concat('between-', toString(number)), {code:String},
-  fromUnixTimestamp64Milli(toInt64({from:Int64} + number * 1000), 'UTC'), 'v'
-FROM numbers(200000)`,
-      query_params: { code, from: old.ts + 60_000 },
-    });
-    const sinkClient = backend.client();
-    const query = vi.spyOn(sinkClient, 'query');
-    const late = new ClickHouseSink({ client: sinkClient, database: db });
-    // A redelivered batch: the old click again, and one of now.
-    const fresh = makeClick({ code, ts, visitorId: 'new' });
-    await late.write([old, fresh]);
-    await late.close();
-    const countOf = async (id: string) =>
+for (const backend of testBackends('safety')) {
+  const db = backend.database;
+  describe(`ClickHouseSink safety (${backend.kind})`, () => {
+    let sink: ClickHouseSink;
+    let client: ReturnType<typeof backend.client>;
+    const tableCount = async () =>
       Number(
         (
           await (
             await client.query({
-              query: 'SELECT count() AS n FROM {db:Identifier}.clicks WHERE id = {id:String}',
-              query_params: { db, id },
+              query: 'SELECT count() AS n FROM system.tables WHERE database = {db:String}',
+              query_params: { db },
               format: 'JSONEachRow',
             })
           ).json<{ n: string }>()
         )[0]!.n,
       );
-    expect(await countOf(old.id)).toBe(1);
-    expect(await countOf(fresh.id)).toBe(1);
-    // The duplicate check, run again (both are written now) under a read limit far below
-    // the rows between.
-    const [check] = query.mock.calls[0]!;
-    const found = await (
-      await client.query({
-        ...check,
-        query: `${check.query}\nSETTINGS max_rows_to_read = 40000`,
-        format: 'JSONEachRow',
-      })
-    ).json<{ id: string }>();
-    expect(found.map((row) => row.id).sort()).toEqual([old.id, fresh.id].sort());
-  });
 
-  it('gives up on an unreachable server after the retries, as a transient failure', async () => {
-    const unreachable = createClient({
-      url: `http://127.0.0.1:${await closedPort()}`,
-      log: { level: ClickHouseLogLevel.OFF },
+    beforeAll(async () => {
+      client = backend.client();
+      await migrate(client, {
+        database: db,
+        rawTtlDays: null,
+        hourlyTtlDays: null,
+        dailyTtlDays: null,
+      });
+      sink = new ClickHouseSink({ client: backend.client(), database: db });
     });
-    const query = vi.spyOn(unreachable, 'query');
-    const lost = new ClickHouseSink({
-      client: unreachable,
-      retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
+    afterAll(async () => {
+      await sink.close();
+      await client.close();
+      await backend.cleanup();
     });
-    const error = await lost.write([makeClick({ ts })]).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ClickHouseSinkError);
-    expect(error).toMatchObject({ permanent: false, clickhouseType: undefined });
-    expect((error as Error).message).toMatch(/after 3 attempts/);
-    expect(query).toHaveBeenCalledTimes(3);
-    await lost.close();
-    expect(() => new ClickHouseSink({ client: unreachable, retry: { attempts: 0 } })).toThrow(
-      RangeError,
-    );
-  });
 
-  it('tells transient errors from permanent ones', () => {
-    const server = (type: string, code: string) =>
-      new ClickHouseError({ message: type, code, type });
-    expect(isTransientError(server('TOO_MANY_PARTS', '252'))).toBe(true);
-    expect(isTransientError(server('TIMEOUT_EXCEEDED', '159'))).toBe(true);
-    expect(isTransientError(server('MEMORY_LIMIT_EXCEEDED', '241'))).toBe(true);
-    expect(isTransientError(server('AUTHENTICATION_FAILED', '516'))).toBe(false);
-    expect(isTransientError(server('UNKNOWN_DATABASE', '81'))).toBe(false);
-    expect(isTransientError(server('SYNTAX_ERROR', '62'))).toBe(false);
-    expect(isTransientError(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toBe(
-      true,
-    );
-    expect(isTransientError(new Error('Timeout error.'))).toBe(true);
-    expect(isTransientError(new TypeError('x is not a function'))).toBe(false);
+    it('stores and reads back injection strings in codes and dimension values as data', async () => {
+      const tables = await tableCount();
+      await sink.write([makeClick({ code: 'plain', ts, visitorId: 'p' })]);
+      for (const [i, text] of INJECTIONS.entries()) {
+        await sink.write([
+          makeClick({
+            code: text,
+            ts,
+            visitorId: 'a',
+            refererHost: text,
+            country: text,
+            browser: text,
+            os: text,
+          }),
+          makeClick({ code: text, ts: ts + i, visitorId: 'b', refererHost: text }),
+        ]);
+      }
+      for (const text of INJECTIONS) {
+        const stats = await sink.stats(text, range);
+        expect([stats.total, stats.unique], text).toEqual([2, 2]);
+        expect(stats.top.referrers, text).toEqual([{ value: text, clicks: 2 }]);
+        expect(stats.top.countries, text).toEqual([{ value: text, clicks: 1 }]);
+        expect(
+          stats.top.browsers.map((e) => e.value),
+          text,
+        ).toContain(text);
+      }
+      // Codes that would match everything if spliced into SQL match nothing.
+      for (const text of ["nothing' OR '1'='1", "' OR ''='", 'plain%', '%']) {
+        expect((await sink.stats(text, range)).total, text).toBe(0);
+      }
+      expect((await sink.stats('plain', range)).total).toBe(1);
+      expect(await tableCount()).toBe(tables);
+      const [raw] = await (
+        await client.query({
+          query: 'SELECT count() AS n FROM {db:Identifier}.clicks',
+          query_params: { db },
+          format: 'JSONEachRow',
+        })
+      ).json<{ n: string }>();
+      expect(Number(raw!.n)).toBe(1 + 2 * INJECTIONS.length);
+    });
+
+    it('stores quotes, backslashes, tabs, newlines and any Unicode in raw rows unchanged', async () => {
+      const texts = [
+        'say "hi" and \'bye\'',
+        'back\\slash \\n \\t \\" \\u0041',
+        'tab\there\nnew line\r\nCRLF',
+        '["looks", "like", "json"]',
+        'control \u0000 \u0001 \u001f \u007f',
+        'é ü ß 中文 русский العربية',
+        'emoji 🎉👍🏽 and \u2028 \u2029',
+      ];
+      const clicks = texts.map((text, i) =>
+        makeClick({
+          id: `roundtrip-${i}`,
+          code: 'roundtrip',
+          ts: ts + i,
+          visitorId: text,
+          ua: text,
+          referer: text,
+          refererHost: text,
+          utm: { source: text, medium: text, campaign: text, term: text, content: text },
+        }),
+      );
+      await sink.write(clicks);
+      const rows = await (
+        await client.query({
+          query: `SELECT * EXCEPT ts, toString(ts) AS ts
+            FROM {db:Identifier}.clicks WHERE code = 'roundtrip' ORDER BY id`,
+          query_params: { db },
+          format: 'JSONEachRow',
+        })
+      ).json<RawClickRow>();
+      expect(rows).toEqual(clicks.map(toRawRow));
+    });
+
+    it('rejects injection through intervals, dates, top and the database name', async () => {
+      const bad: unknown[] = [
+        { ...range, interval: "day'; DROP TABLE clicks; --" },
+        { ...range, interval: '__proto__' },
+        { ...range, interval: 'toString' },
+        { ...range, from: "2024-01-01' OR 1=1 --" },
+        { ...range, to: new Date('2024-01-01 OR 1=1') },
+        { ...range, top: '10; DROP TABLE clicks' },
+        { ...range, top: 1e9 },
+      ];
+      for (const query of bad) {
+        const error = await sink.stats('plain', query as StatsQuery).catch((e: unknown) => e);
+        expect(isLinkPulseError(error, 'invalid_query'), JSON.stringify(query)).toBe(true);
+      }
+      expect(() => new ClickHouseSink({ client, database: 'x`; DROP TABLE clicks; --' })).toThrow(
+        RangeError,
+      );
+      expect(await tableCount()).toBeGreaterThan(0);
+      expect((await sink.stats('plain', range)).total).toBe(1);
+    });
+
+    it('fails fast and permanently on a missing database', async () => {
+      const otherClient = backend.client();
+      const query = vi.spyOn(otherClient, 'query');
+      const other = new ClickHouseSink({ client: otherClient, database: `${db}_missing` });
+      const error = await other.write([makeClick({ ts })]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ClickHouseSinkError);
+      expect(error).toMatchObject({
+        permanent: true,
+        clickhouseType: 'UNKNOWN_DATABASE',
+        code: 'unavailable',
+      });
+      expect(query).toHaveBeenCalledTimes(1);
+      const statsError = await other.stats('x', range).catch((e: unknown) => e);
+      expect(statsError).toMatchObject({ permanent: true, clickhouseType: 'UNKNOWN_DATABASE' });
+      await other.close();
+    });
+
+    // chDB in process has no users to log in as.
+    if (backend.url)
+      it('fails permanently on bad credentials', async () => {
+        const other = new ClickHouseSink({
+          client: createClient({
+            url: backend.url,
+            username: 'linkpulse_nobody',
+            password: 'wrong',
+          }),
+          database: db,
+        });
+        const error = await other.write([makeClick({ ts })]).catch((e: unknown) => e);
+        expect(error).toMatchObject({ permanent: true });
+        expect((error as ClickHouseSinkError).clickhouseType).toMatch(
+          /AUTHENTICATION_FAILED|UNKNOWN_USER|REQUIRED_PASSWORD/,
+        );
+        await other.close();
+      });
+
+    it('retries an insert whose response was lost, and counts it once', async () => {
+      const sinkClient = backend.client();
+      const exec = sinkClient.exec.bind(sinkClient);
+      const spy = vi
+        .spyOn(sinkClient, 'exec')
+        // Attempt 1 lands, but the connection drops before the answer.
+        .mockImplementationOnce(async (params) => {
+          await finished((await exec(params)).stream.resume());
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        })
+        // Attempt 2 is refused by a busy server without writing anything.
+        .mockImplementationOnce(async () => {
+          throw new ClickHouseError({
+            message: 'Too many parts',
+            code: '252',
+            type: 'TOO_MANY_PARTS',
+          });
+        });
+      const flaky = new ClickHouseSink({
+        client: sinkClient,
+        database: db,
+        retry: { attempts: 4, initialDelayMs: 1, maxDelayMs: 5 },
+      });
+      const code = 'lost-response';
+      await flaky.write([
+        makeClick({ code, ts, visitorId: 'a' }),
+        makeClick({ code, ts, visitorId: 'b' }),
+        makeClick({ code, ts, visitorId: 'c', bot: true }),
+      ]);
+      expect(spy).toHaveBeenCalledTimes(3);
+      const stats = await flaky.stats(code, range);
+      expect([stats.total, stats.unique, stats.bots]).toEqual([2, 2, 1]);
+      await flaky.close();
+    });
+
+    it('repairs the views a failed insert missed when it retries, counting nothing twice', async () => {
+      // An extra view that fails like a busy server (TOO_MANY_PARTS) while `chaos_flag` has a
+      // row: the insert fails after the raw table (and maybe some views) took the rows.
+      const q = (query: string) => client.command({ query });
+      await q(`CREATE TABLE \`${db}\`.chaos_flag (x UInt8) ENGINE = MergeTree ORDER BY x`);
+      await q(`CREATE TABLE \`${db}\`.chaos (code String, clicks UInt64) ENGINE = MergeTree
+        ORDER BY code SETTINGS non_replicated_deduplication_window = 100`);
+      await q(`CREATE MATERIALIZED VIEW \`${db}\`.chaos_mv TO \`${db}\`.chaos AS
+        SELECT code, count() + throwIf((SELECT count() FROM \`${db}\`.chaos_flag) > 0,
+          'simulated: too many parts', toInt32(252)) AS clicks
+        FROM \`${db}\`.clicks GROUP BY code
+        SETTINGS allow_custom_error_code_in_throwif = 1`);
+      await q(`INSERT INTO \`${db}\`.chaos_flag VALUES (1)`);
+      try {
+        const sinkClient = backend.client();
+        const exec = sinkClient.exec.bind(sinkClient);
+        const spy = vi.spyOn(sinkClient, 'exec').mockImplementationOnce(async (params) => {
+          try {
+            return await exec(params);
+          } finally {
+            await q(`TRUNCATE TABLE \`${db}\`.chaos_flag`);
+          }
+        });
+        const repaired = new ClickHouseSink({
+          client: sinkClient,
+          database: db,
+          retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
+        });
+        const code = 'view-repair';
+        await repaired.write([
+          makeClick({ code, ts, visitorId: 'a' }),
+          makeClick({ code, ts, visitorId: 'b' }),
+          makeClick({ code, ts, visitorId: 'c', bot: true }),
+        ]);
+        expect(spy).toHaveBeenCalledTimes(2);
+        const stats = await repaired.stats(code, range);
+        expect([stats.total, stats.unique, stats.bots]).toEqual([2, 2, 1]);
+        const counts = await (
+          await client.query({
+            query: `SELECT (SELECT count() FROM {db:Identifier}.clicks WHERE code = {code:String}) AS raw,
+              (SELECT sum(clicks) FROM {db:Identifier}.chaos WHERE code = {code:String}) AS chaos`,
+            query_params: { db, code },
+            format: 'JSONEachRow',
+          })
+        ).json<{ raw: string; chaos: string }>();
+        expect(counts.map((r) => [Number(r.raw), Number(r.chaos)])).toEqual([[3, 3]]);
+        await repaired.close();
+      } finally {
+        await q(`DROP VIEW \`${db}\`.chaos_mv`);
+      }
+    });
+
+    it('checks a batch for duplicates at the moments of its clicks, not the days between', async () => {
+      const code = 'late-redelivery';
+      const old = makeClick({ code, ts: ts - 3 * DAY, visitorId: 'old' });
+      await sink.write([old]);
+      // 200,000 earlier clicks of the code in the three days between.
+      await client.command({
+        query: `INSERT INTO \`${db}\`.clicks (id, code, ts, visitor_id)
+  SELECT concat('between-', toString(number)), {code:String},
+    fromUnixTimestamp64Milli(toInt64({from:Int64} + number * 1000), 'UTC'), 'v'
+  FROM numbers(200000)`,
+        query_params: { code, from: old.ts + 60_000 },
+      });
+      const sinkClient = backend.client();
+      const query = vi.spyOn(sinkClient, 'query');
+      const late = new ClickHouseSink({ client: sinkClient, database: db });
+      // A redelivered batch: the old click again, and one of now.
+      const fresh = makeClick({ code, ts, visitorId: 'new' });
+      await late.write([old, fresh]);
+      await late.close();
+      const countOf = async (id: string) =>
+        Number(
+          (
+            await (
+              await client.query({
+                query: 'SELECT count() AS n FROM {db:Identifier}.clicks WHERE id = {id:String}',
+                query_params: { db, id },
+                format: 'JSONEachRow',
+              })
+            ).json<{ n: string }>()
+          )[0]!.n,
+        );
+      expect(await countOf(old.id)).toBe(1);
+      expect(await countOf(fresh.id)).toBe(1);
+      // The duplicate check, run again (both are written now) under a read limit far below
+      // the rows between.
+      const [check] = query.mock.calls[0]!;
+      const found = await (
+        await client.query({
+          ...check,
+          query: `${check.query}\nSETTINGS max_rows_to_read = 40000`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ id: string }>();
+      expect(found.map((row) => row.id).sort()).toEqual([old.id, fresh.id].sort());
+    });
+
+    it('gives up on an unreachable server after the retries, as a transient failure', async () => {
+      const unreachable = createClient({
+        url: `http://127.0.0.1:${await closedPort()}`,
+        log: { level: ClickHouseLogLevel.OFF },
+      });
+      const query = vi.spyOn(unreachable, 'query');
+      const lost = new ClickHouseSink({
+        client: unreachable,
+        retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
+      });
+      const error = await lost.write([makeClick({ ts })]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ClickHouseSinkError);
+      expect(error).toMatchObject({ permanent: false, clickhouseType: undefined });
+      expect((error as Error).message).toMatch(/after 3 attempts/);
+      expect(query).toHaveBeenCalledTimes(3);
+      await lost.close();
+      expect(() => new ClickHouseSink({ client: unreachable, retry: { attempts: 0 } })).toThrow(
+        RangeError,
+      );
+    });
+
+    it('tells transient errors from permanent ones', () => {
+      const server = (type: string, code: string) =>
+        new ClickHouseError({ message: type, code, type });
+      expect(isTransientError(server('TOO_MANY_PARTS', '252'))).toBe(true);
+      expect(isTransientError(server('TIMEOUT_EXCEEDED', '159'))).toBe(true);
+      expect(isTransientError(server('MEMORY_LIMIT_EXCEEDED', '241'))).toBe(true);
+      expect(isTransientError(server('AUTHENTICATION_FAILED', '516'))).toBe(false);
+      expect(isTransientError(server('UNKNOWN_DATABASE', '81'))).toBe(false);
+      expect(isTransientError(server('SYNTAX_ERROR', '62'))).toBe(false);
+      expect(isTransientError(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toBe(
+        true,
+      );
+      expect(isTransientError(new Error('Timeout error.'))).toBe(true);
+      expect(isTransientError(new TypeError('x is not a function'))).toBe(false);
+    });
   });
-});
+}

@@ -9,192 +9,197 @@ import {
   ROLLUP_TABLES,
 } from '@linkpulse/sinks/clickhouse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { testBackend } from './clickhouse-backend.js';
+import { testBackends } from './clickhouse-backend.js';
 
 const DAY = 86_400_000;
-const backend = testBackend('schema');
-const db = backend.database;
 
-describe(`ClickHouse schema (${backend.kind})`, () => {
-  let client: ClickHouseClient;
-  const rows = async <T>(query: string, query_params: Record<string, unknown> = {}) =>
-    (await client.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
-  const count = async (table: string) =>
-    Number(
-      (
-        await rows<{ n: string }>('SELECT count() AS n FROM {db:Identifier}.{t:Identifier}', {
-          db,
-          t: table,
-        })
-      )[0]!.n,
-    );
-
-  beforeAll(() => {
-    client = backend.client();
-  });
-  afterAll(async () => {
-    await client.close();
-    await backend.cleanup();
-  });
-
-  it('migrates once, records the version, and is idempotent', async () => {
-    expect(await migrate(client, { database: db })).toEqual({ applied: [1], version: 1 });
-    expect(await migrate(client, { database: db })).toEqual({ applied: [], version: 1 });
-    expect(await count(MIGRATIONS_TABLE)).toBe(1);
-    const tables = await rows<{
-      name: string;
-      engine: string;
-      partition_key: string;
-      sorting_key: string;
-      create_table_query: string;
-    }>(
-      `SELECT name, engine, partition_key, sorting_key, create_table_query
-       FROM system.tables WHERE database = {db:String} ORDER BY name`,
-      { db },
-    );
-    const byName = new Map(tables.map((t) => [t.name, t]));
-    const raw = byName.get('clicks')!;
-    expect(raw.engine).toBe('ReplacingMergeTree');
-    expect(raw.partition_key).toBe('toYYYYMM(ts)');
-    expect(raw.sorting_key).toBe('code, ts, id');
-    expect(raw.create_table_query).toMatch(/TTL toDateTime\(ts\) \+ toIntervalDay\(90\)/);
-    expect(raw.create_table_query).toMatch(/non_replicated_deduplication_window = 10000/);
-    expect(raw.create_table_query).toMatch(/`referer_host` LowCardinality\(String\)/);
-    expect(raw.create_table_query).toMatch(/`ts` DateTime64\(3, 'UTC'\)/);
-    const ttl: Record<StatsInterval, RegExp | null> = {
-      hour: /TTL bucket \+ toIntervalDay\(90\)/,
-      day: /TTL bucket \+ toIntervalDay\(730\)/,
-      month: null,
-    };
-    for (const [interval, { totals, top }] of Object.entries(ROLLUP_TABLES)) {
-      for (const name of [totals, top]) {
-        const table = byName.get(name)!;
-        expect(table.engine, name).toBe('AggregatingMergeTree');
-        const expected = ttl[interval as StatsInterval];
-        if (expected) expect(table.create_table_query, name).toMatch(expected);
-        else expect(table.create_table_query, name).not.toMatch(/TTL/);
-        expect(byName.get(`${name}_mv`)?.engine, `${name}_mv`).toBe('MaterializedView');
-      }
-    }
-    expect(byName.get(ROLLUP_TABLES.day.totals)!.create_table_query).toMatch(
-      /`visitors` AggregateFunction\(uniqCombined64, String\)/,
-    );
-  });
-
-  it('takes retention options and rejects nonsense', async () => {
-    const other = `${db}_custom`;
-    await migrate(client, {
-      database: other,
-      rawTtlDays: 7,
-      dailyTtlDays: null,
-      monthlyTtlDays: 3650,
-    });
-    const ddl = async (name: string) =>
-      (
-        await rows<{ q: string }>(
-          'SELECT create_table_query AS q FROM system.tables WHERE database = {db:String} AND name = {name:String}',
-          { db: other, name },
-        )
-      )[0]!.q;
-    expect(await ddl('clicks')).toMatch(/toIntervalDay\(7\)/);
-    expect(await ddl('clicks_daily')).not.toMatch(/TTL/);
-    expect(await ddl('clicks_monthly')).toMatch(/TTL bucket \+ toIntervalDay\(3650\)/);
-    await client.command({ query: `DROP DATABASE \`${other}\`` });
-    await expect(migrate(client, { database: db, rawTtlDays: 0 })).rejects.toThrow(RangeError);
-    await expect(migrate(client, { database: db, dailyTtlDays: 1.5 })).rejects.toThrow(RangeError);
-    await expect(migrate(client, { database: 'x`; DROP TABLE clicks; --' })).rejects.toThrow(
-      RangeError,
-    );
-  });
-
-  it('drops raw rows past retention at OPTIMIZE … FINAL while the aggregates keep them', async () => {
-    await migrate(client, { database: db });
-    const sink = new ClickHouseSink({ client: backend.client(), database: db });
-    // Three seconds short of the 90-day raw retention: present now, expired in a moment.
-    const ts = Date.now() - 90 * DAY + 3_000;
-    const code = 'retention';
-    await sink.write([
-      makeClick({ code, ts, visitorId: 'a', refererHost: 'example.com' }),
-      makeClick({ code, ts: ts + 1, visitorId: 'b' }),
-      makeClick({ code, ts: ts + 2, visitorId: 'a' }),
-      makeClick({ code, ts: ts + 3, visitorId: 'c', bot: true }),
-    ]);
-    const rawRows = () =>
-      rows<{ n: string }>(
-        'SELECT count() AS n FROM {db:Identifier}.clicks WHERE code = {code:String}',
-        { db, code },
+for (const backend of testBackends('schema')) {
+  const db = backend.database;
+  describe(`ClickHouse schema (${backend.kind})`, () => {
+    let client: ClickHouseClient;
+    const rows = async <T>(query: string, query_params: Record<string, unknown> = {}) =>
+      (await client.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
+    const count = async (table: string) =>
+      Number(
+        (
+          await rows<{ n: string }>('SELECT count() AS n FROM {db:Identifier}.{t:Identifier}', {
+            db,
+            t: table,
+          })
+        )[0]!.n,
       );
-    expect(Number((await rawRows())[0]!.n)).toBe(4);
 
-    await sleep(Math.max(0, ts + 90 * DAY + 1_000 - Date.now()));
-    await client.command({ query: `OPTIMIZE TABLE \`${db}\`.clicks FINAL` });
-    expect(Number((await rawRows())[0]!.n)).toBe(0);
-
-    for (const interval of ['day', 'month'] as const) {
-      const from = new Date(bucketStart(ts, interval));
-      const stats = await sink.stats(code, {
-        from,
-        to: new Date(from.getTime() + 1),
-        interval,
-        top: 5,
-      });
-      expect([stats.total, stats.unique, stats.bots], interval).toEqual([3, 2, 1]);
-      expect(stats.top.referrers).toEqual([{ value: 'example.com', clicks: 1 }]);
-    }
-    await sink.close();
-  }, 20_000);
-
-  it('answers a year of daily stats from the aggregate tables alone', async () => {
-    await migrate(client, { database: db });
-    const sinkClient = backend.client();
-    const sink = new ClickHouseSink({ client: sinkClient, database: db });
-    const code = 'yearly';
-    const today = bucketStart(Date.now(), 'day');
-    const clicks = Array.from({ length: 365 * 3 }, (_, i) =>
-      makeClick({
-        code,
-        ts: today - 365 * DAY + Math.floor(i / 3) * DAY + (i % 3) * 3_600_000,
-        visitorId: `v${i % 50}`,
-        country: i % 2 ? 'DE' : 'US',
-        bot: i % 3 === 2,
-      }),
-    );
-    await sink.write(clicks);
-    // Raw rows keep 90 days only: the last ~90 of the 365 days are left.
-    await client.command({ query: `OPTIMIZE TABLE \`${db}\`.clicks FINAL` });
-    const raw = await count('clicks');
-    expect(raw).toBeGreaterThan(85 * 3);
-    expect(raw).toBeLessThanOrEqual(91 * 3);
-
-    const query = vi.spyOn(sinkClient, 'query');
-    const stats = await sink.stats(code, {
-      from: new Date(today - 365 * DAY),
-      to: new Date(today),
-      interval: 'day',
-      top: 10,
+    beforeAll(() => {
+      client = backend.client();
     });
-    expect([stats.total, stats.bots, stats.unique]).toEqual([730, 365, 50]);
-    expect(stats.series).toHaveLength(365);
-    expect(stats.series.every((p) => p.clicks === 2)).toBe(true);
-    expect(stats.top.countries).toEqual([
-      { value: 'DE', clicks: 365 },
-      { value: 'US', clicks: 365 },
-    ]);
+    afterAll(async () => {
+      await client.close();
+      await backend.cleanup();
+    });
 
-    // Every query the reader issued, explained with its own parameters: which tables it reads.
-    const issued = query.mock.calls.map(([params]) => params);
-    query.mockRestore();
-    expect(issued).toHaveLength(3);
-    const read = new Set<string>();
-    for (const { query: sql, query_params } of issued) {
-      const plan = await (
-        await client.query({ query: `EXPLAIN ${sql}`, query_params, format: 'TabSeparatedRaw' })
-      ).text();
-      for (const [, table] of plan.matchAll(/ReadFromMergeTree \(([^)]+)\)/g)) read.add(table!);
-      expect(plan).not.toMatch(/ReadFromMergeTree \([^)]*\.clicks\)/);
-    }
-    console.info(`[clickhouse-schema] a year of daily stats reads: ${[...read].sort().join(', ')}`);
-    expect([...read].sort()).toEqual([`${db}.clicks_daily`, `${db}.clicks_top_daily`]);
-    await sink.close();
+    it('migrates once, records the version, and is idempotent', async () => {
+      expect(await migrate(client, { database: db })).toEqual({ applied: [1], version: 1 });
+      expect(await migrate(client, { database: db })).toEqual({ applied: [], version: 1 });
+      expect(await count(MIGRATIONS_TABLE)).toBe(1);
+      const tables = await rows<{
+        name: string;
+        engine: string;
+        partition_key: string;
+        sorting_key: string;
+        create_table_query: string;
+      }>(
+        `SELECT name, engine, partition_key, sorting_key, create_table_query
+         FROM system.tables WHERE database = {db:String} ORDER BY name`,
+        { db },
+      );
+      const byName = new Map(tables.map((t) => [t.name, t]));
+      const raw = byName.get('clicks')!;
+      expect(raw.engine).toBe('ReplacingMergeTree');
+      expect(raw.partition_key).toBe('toYYYYMM(ts)');
+      expect(raw.sorting_key).toBe('code, ts, id');
+      expect(raw.create_table_query).toMatch(/TTL toDateTime\(ts\) \+ toIntervalDay\(90\)/);
+      expect(raw.create_table_query).toMatch(/non_replicated_deduplication_window = 10000/);
+      expect(raw.create_table_query).toMatch(/`referer_host` LowCardinality\(String\)/);
+      expect(raw.create_table_query).toMatch(/`ts` DateTime64\(3, 'UTC'\)/);
+      const ttl: Record<StatsInterval, RegExp | null> = {
+        hour: /TTL bucket \+ toIntervalDay\(90\)/,
+        day: /TTL bucket \+ toIntervalDay\(730\)/,
+        month: null,
+      };
+      for (const [interval, { totals, top }] of Object.entries(ROLLUP_TABLES)) {
+        for (const name of [totals, top]) {
+          const table = byName.get(name)!;
+          expect(table.engine, name).toBe('AggregatingMergeTree');
+          const expected = ttl[interval as StatsInterval];
+          if (expected) expect(table.create_table_query, name).toMatch(expected);
+          else expect(table.create_table_query, name).not.toMatch(/TTL/);
+          expect(byName.get(`${name}_mv`)?.engine, `${name}_mv`).toBe('MaterializedView');
+        }
+      }
+      expect(byName.get(ROLLUP_TABLES.day.totals)!.create_table_query).toMatch(
+        /`visitors` AggregateFunction\(uniqCombined64, String\)/,
+      );
+    });
+
+    it('takes retention options and rejects nonsense', async () => {
+      const other = `${db}_custom`;
+      await migrate(client, {
+        database: other,
+        rawTtlDays: 7,
+        dailyTtlDays: null,
+        monthlyTtlDays: 3650,
+      });
+      const ddl = async (name: string) =>
+        (
+          await rows<{ q: string }>(
+            'SELECT create_table_query AS q FROM system.tables WHERE database = {db:String} AND name = {name:String}',
+            { db: other, name },
+          )
+        )[0]!.q;
+      expect(await ddl('clicks')).toMatch(/toIntervalDay\(7\)/);
+      expect(await ddl('clicks_daily')).not.toMatch(/TTL/);
+      expect(await ddl('clicks_monthly')).toMatch(/TTL bucket \+ toIntervalDay\(3650\)/);
+      await client.command({ query: `DROP DATABASE \`${other}\`` });
+      await expect(migrate(client, { database: db, rawTtlDays: 0 })).rejects.toThrow(RangeError);
+      await expect(migrate(client, { database: db, dailyTtlDays: 1.5 })).rejects.toThrow(
+        RangeError,
+      );
+      await expect(migrate(client, { database: 'x`; DROP TABLE clicks; --' })).rejects.toThrow(
+        RangeError,
+      );
+    });
+
+    it('drops raw rows past retention at OPTIMIZE … FINAL while the aggregates keep them', async () => {
+      await migrate(client, { database: db });
+      const sink = new ClickHouseSink({ client: backend.client(), database: db });
+      // Three seconds short of the 90-day raw retention: present now, expired in a moment.
+      const ts = Date.now() - 90 * DAY + 3_000;
+      const code = 'retention';
+      await sink.write([
+        makeClick({ code, ts, visitorId: 'a', refererHost: 'example.com' }),
+        makeClick({ code, ts: ts + 1, visitorId: 'b' }),
+        makeClick({ code, ts: ts + 2, visitorId: 'a' }),
+        makeClick({ code, ts: ts + 3, visitorId: 'c', bot: true }),
+      ]);
+      const rawRows = () =>
+        rows<{ n: string }>(
+          'SELECT count() AS n FROM {db:Identifier}.clicks WHERE code = {code:String}',
+          { db, code },
+        );
+      expect(Number((await rawRows())[0]!.n)).toBe(4);
+
+      await sleep(Math.max(0, ts + 90 * DAY + 1_000 - Date.now()));
+      await client.command({ query: `OPTIMIZE TABLE \`${db}\`.clicks FINAL` });
+      expect(Number((await rawRows())[0]!.n)).toBe(0);
+
+      for (const interval of ['day', 'month'] as const) {
+        const from = new Date(bucketStart(ts, interval));
+        const stats = await sink.stats(code, {
+          from,
+          to: new Date(from.getTime() + 1),
+          interval,
+          top: 5,
+        });
+        expect([stats.total, stats.unique, stats.bots], interval).toEqual([3, 2, 1]);
+        expect(stats.top.referrers).toEqual([{ value: 'example.com', clicks: 1 }]);
+      }
+      await sink.close();
+    }, 20_000);
+
+    it('answers a year of daily stats from the aggregate tables alone', async () => {
+      await migrate(client, { database: db });
+      const sinkClient = backend.client();
+      const sink = new ClickHouseSink({ client: sinkClient, database: db });
+      const code = 'yearly';
+      const today = bucketStart(Date.now(), 'day');
+      const clicks = Array.from({ length: 365 * 3 }, (_, i) =>
+        makeClick({
+          code,
+          ts: today - 365 * DAY + Math.floor(i / 3) * DAY + (i % 3) * 3_600_000,
+          visitorId: `v${i % 50}`,
+          country: i % 2 ? 'DE' : 'US',
+          bot: i % 3 === 2,
+        }),
+      );
+      await sink.write(clicks);
+      // Raw rows keep 90 days only: the last ~90 of the 365 days are left.
+      await client.command({ query: `OPTIMIZE TABLE \`${db}\`.clicks FINAL` });
+      const raw = await count('clicks');
+      expect(raw).toBeGreaterThan(85 * 3);
+      expect(raw).toBeLessThanOrEqual(91 * 3);
+
+      const query = vi.spyOn(sinkClient, 'query');
+      const stats = await sink.stats(code, {
+        from: new Date(today - 365 * DAY),
+        to: new Date(today),
+        interval: 'day',
+        top: 10,
+      });
+      expect([stats.total, stats.bots, stats.unique]).toEqual([730, 365, 50]);
+      expect(stats.series).toHaveLength(365);
+      expect(stats.series.every((p) => p.clicks === 2)).toBe(true);
+      expect(stats.top.countries).toEqual([
+        { value: 'DE', clicks: 365 },
+        { value: 'US', clicks: 365 },
+      ]);
+
+      // Every query the reader issued, explained with its own parameters: which tables it reads.
+      const issued = query.mock.calls.map(([params]) => params);
+      query.mockRestore();
+      expect(issued).toHaveLength(3);
+      const read = new Set<string>();
+      for (const { query: sql, query_params } of issued) {
+        const plan = await (
+          await client.query({ query: `EXPLAIN ${sql}`, query_params, format: 'TabSeparatedRaw' })
+        ).text();
+        for (const [, table] of plan.matchAll(/ReadFromMergeTree \(([^)]+)\)/g)) read.add(table!);
+        expect(plan).not.toMatch(/ReadFromMergeTree \([^)]*\.clicks\)/);
+      }
+      console.info(
+        `[clickhouse-schema] a year of daily stats reads: ${[...read].sort().join(', ')}`,
+      );
+      expect([...read].sort()).toEqual([`${db}.clicks_daily`, `${db}.clicks_top_daily`]);
+      await sink.close();
+    });
   });
-});
+}

@@ -1,0 +1,137 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileC, errorMessage } from './compile-c.js';
+import { freePort } from './free-port.js';
+import { killOnExit } from './kill-on-exit.js';
+
+/**
+ * ClickHouse's HTTP interface for tests and local runs, without a clickhouse-server
+ * package (Debian has none): `clickhouse-server.c`, compiled on first use with gcc, loads
+ * libchdb (the ClickHouse build that the chdb npm package ships) and has its
+ * clickhouse-local start the HTTP listener with `SYSTEM START LISTEN HTTP`. Queries over
+ * HTTP go through ClickHouse's own HTTP handler, users and settings, as with a server;
+ * the configuration is clickhouse-local's defaults (user `default` without a password).
+ */
+
+/** How to start the server. */
+export interface ClickHouseServerOptions {
+  /** How long to wait for it to answer over HTTP (default 30 s). */
+  startTimeoutMs?: number;
+}
+
+/** A running ClickHouse HTTP endpoint on 127.0.0.1, its data in a private temporary directory. */
+export interface ClickHouseServer {
+  /** `http://127.0.0.1:<port>`, for `@clickhouse/client`'s `url`. */
+  readonly url: string;
+  /**
+   * Stops the server (SIGKILL: a graceful shutdown waits for clients' idle keep-alive
+   * connections), waits for it to exit and removes its directory. The server also ends by
+   * itself when this process does (its stdin closes).
+   */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+const POLL_MS = 100;
+const PORT_ATTEMPTS = 3;
+const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'clickhouse-server.c');
+
+/** Starts a ClickHouse HTTP endpoint on a free loopback port in a fresh temporary directory. */
+export async function startClickHouse(
+  options: ClickHouseServerOptions = {},
+): Promise<ClickHouseServer> {
+  const binary = await compileC(SOURCE, ['-ldl', '-pthread'], 'gcc');
+  const library = libchdbPath();
+  const dir = await mkdtemp(join(tmpdir(), 'linkpulse-clickhouse-'));
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const child = spawn(binary, [library, dir, String(port)], {
+        stdio: ['pipe', 'ignore', 'pipe'],
+      });
+      killOnExit(child);
+      const url = `http://127.0.0.1:${port}`;
+      try {
+        await waitUntilServing(child, url, dir, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+        return { url, stop: () => stop(child, dir) };
+      } catch (error) {
+        await kill(child);
+        if (attempt >= PORT_ATTEMPTS || !(error instanceof PortTaken)) throw error;
+      }
+    }
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Thrown while starting when another process holds the port. */
+class PortTaken extends Error {}
+
+/**
+ * Resolves once the server at `url` answers and is this child's (its default disk is
+ * `dir`: another process on a port that was taken could answer too).
+ */
+async function waitUntilServing(
+  child: ChildProcess,
+  url: string,
+  dir: string,
+  timeoutMs: number,
+): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  const query = "SELECT path FROM system.disks WHERE name = 'default'";
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stderr.includes('Address already in use')) throw new PortTaken(stderr.trim());
+    if (exited) throw new Error(`clickhouse-server exited: ${stderr.trim() || 'no output'}`);
+    const path = await fetch(`${url}/?query=${encodeURIComponent(query)}`)
+      .then((response) => (response.ok ? response.text() : ''))
+      .catch(() => '');
+    if (path.trim().replace(/\/$/, '') === dir) return;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  throw new Error(`clickhouse-server did not answer within ${timeoutMs} ms: ${stderr.trim()}`);
+}
+
+/** SIGKILLs the server (its data is thrown away anyway) and removes its directory. */
+async function stop(child: ChildProcess, dir: string): Promise<void> {
+  await kill(child);
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = exitOf(child);
+  child.kill('SIGKILL');
+  await exited;
+}
+
+function exitOf(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** libchdb.so of the installed chdb package (its platform package holds it). */
+function libchdbPath(): string {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error('the ClickHouse test server is built for linux-x64 only');
+  }
+  try {
+    const chdb = createRequire(import.meta.url).resolve('chdb');
+    return join(dirname(createRequire(chdb).resolve('@chdb/lib-linux-x64-gnu')), 'libchdb.so');
+  } catch (error) {
+    throw new Error(`cannot find libchdb.so (is chdb installed?): ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
+}
