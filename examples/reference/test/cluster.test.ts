@@ -6,21 +6,17 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNginx } from '../../../tools/services/nginx.js';
 import { missingService, requireService } from '../../../tools/services/test-services.js';
-import {
-  CLICKHOUSE_GROUP,
-  type Cluster,
-  COUNTER_GROUP,
-  startCluster,
-} from '../src/cluster/cluster.js';
+import { type Cluster, startCluster, WORKER_GROUP } from '../src/cluster/cluster.js';
 import type { ExitStatus, NodeProcess } from '../src/cluster/node-process.js';
 import { createTransport } from '../src/kafka.js';
 import { createLinks, type LoadResult, runRedirects } from '../src/load.js';
 import { allExpressions, metricNames } from './deploy-files.js';
 import { type Family, parsePrometheusText, sampleNames, sampleValue } from './prometheus-text.js';
 
-// The cluster starts its own Redis and broker; these say whether they can run here.
+// The cluster starts its own Redis, broker and ClickHouse; these say whether they can run here.
 const redis = requireService('redis');
 const kafka = requireService('kafka');
+const clickhouse = requireService('clickhouse');
 const nginx =
   findNginx() ?? missingService('nginx', 'not installed (Debian: apt-get install nginx)');
 
@@ -29,6 +25,8 @@ const FIRST_LOAD = 20_000;
 const FAULT_LOAD = 6_000;
 const KILL_AFTER = 2_000;
 const PARTITIONS = 2;
+/** A range that starts before the apps' `RECENT_STATS_DAYS` (90): answered from ClickHouse. */
+const HISTORY_FROM = () => new Date(Date.now() - 100 * 86_400_000).toISOString();
 
 async function metricsOf(node: NodeProcess): Promise<Map<string, Family>> {
   const response = await fetch(`${node.url}/metrics`);
@@ -54,278 +52,289 @@ async function waitFor<T>(
   }
 }
 
-describe.skipIf(!redis || !kafka || !nginx)('the `pnpm cluster` topology, end to end', () => {
-  let cluster: Cluster;
-  let loadCodes: string[];
-  let expected = 0;
-  const auth = () => ({ authorization: `Bearer ${cluster.apiKey}` });
+describe.skipIf(!redis || !kafka || !clickhouse || !nginx)(
+  'the `pnpm cluster` topology, end to end',
+  () => {
+    let cluster: Cluster;
+    let loadCodes: string[];
+    let expected = 0;
+    const auth = () => ({ authorization: `Bearer ${cluster.apiKey}` });
 
-  /** Clicks (humans and bots) of `codes` over the last day, from one stats endpoint. */
-  async function totalFrom(statsUrl: (code: string) => string, codes: readonly string[]) {
-    let total = 0;
-    for (const code of codes) {
-      const response = await fetch(statsUrl(code), { headers: auth() });
-      const body = (await response.json()) as { total: number; bots: number };
-      expect(response.status, JSON.stringify(body)).toBe(200);
-      total += body.total + body.bots;
+    /** Clicks (humans and bots) of `codes` over the last day, from one stats endpoint. */
+    async function totalFrom(statsUrl: (code: string) => string, codes: readonly string[]) {
+      let total = 0;
+      for (const code of codes) {
+        const response = await fetch(statsUrl(code), { headers: auth() });
+        const body = (await response.json()) as { total: number; bots: number };
+        expect(response.status, JSON.stringify(body)).toBe(200);
+        total += body.total + body.bots;
+      }
+      return total;
     }
-    return total;
-  }
-  const redisTotal = () =>
-    totalFrom((code) => `${cluster.lbUrl}/api/links/${code}/stats`, loadCodes);
-  const clickhouseTotal = () =>
-    totalFrom((code) => `${cluster.clickhouseWorker.url}/clickhouse/stats/${code}`, loadCodes);
+    const redisTotal = () =>
+      totalFrom((code) => `${cluster.lbUrl}/api/links/${code}/stats`, loadCodes);
+    const clickhouseTotal = () =>
+      totalFrom(
+        (code) => `${cluster.lbUrl}/api/links/${code}/stats?from=${HISTORY_FROM()}`,
+        loadCodes,
+      );
 
-  /** Both totals once they reach `expected`; fails if either goes past it. */
-  async function countsReach(total: number, timeoutMs: number) {
-    const counts = await waitFor(
-      `${total} clicks in Redis and ClickHouse`,
-      async () => ({ redis: await redisTotal(), clickhouse: await clickhouseTotal() }),
-      (c) => (c.redis >= total && c.clickhouse >= total) || c.redis > total || c.clickhouse > total,
-      timeoutMs,
-    );
-    expect(counts).toEqual({ redis: total, clickhouse: total });
-  }
+    /** Both totals once they reach `expected`; fails if either goes past it. */
+    async function countsReach(total: number, timeoutMs: number) {
+      const counts = await waitFor(
+        `${total} clicks in Redis and ClickHouse`,
+        async () => ({ redis: await redisTotal(), clickhouse: await clickhouseTotal() }),
+        (c) =>
+          (c.redis >= total && c.clickhouse >= total) || c.redis > total || c.clickhouse > total,
+        timeoutMs,
+      );
+      expect(counts).toEqual({ redis: total, clickhouse: total });
+    }
 
-  /** Every running worker reports zero lag for both groups on every partition. */
-  async function caughtUp(timeoutMs: number) {
-    await waitFor(
-      'zero consumer lag',
-      async () => {
-        const lags: number[] = [];
-        for (const worker of cluster.workers.filter((w) => w.running)) {
-          const metrics = await metricsOf(worker);
-          for (const group of [COUNTER_GROUP, CLICKHOUSE_GROUP]) {
+    /** The running workers report zero lag on every partition. */
+    async function caughtUp(timeoutMs: number) {
+      await waitFor(
+        'zero consumer lag',
+        async () => {
+          const lags: number[] = [];
+          for (const worker of cluster.workers.filter((w) => w.running)) {
+            const metrics = await metricsOf(worker);
             for (let partition = 0; partition < PARTITIONS; partition++) {
-              const labels = { group, partition: String(partition) };
-              const series = metrics
-                .get('linkpulse_consumer_lag')
-                ?.samples.filter((s) => s.labels.group === group);
-              if (!series?.length) continue; // a worker reports only its own groups
+              const labels = { group: WORKER_GROUP, partition: String(partition) };
               lags.push(sampleValue(metrics, 'linkpulse_consumer_lag', labels));
             }
           }
-        }
-        return lags;
-      },
-      (lags) => lags.length >= PARTITIONS * 2 && lags.every((lag) => lag === 0),
-      timeoutMs,
-    );
-  }
-
-  /** The surviving app nodes have nothing buffered or in flight. */
-  async function emittersDrained(timeoutMs: number) {
-    await waitFor(
-      'drained emitters',
-      async () => {
-        let pending = 0;
-        for (const app of cluster.apps.filter((a) => a.running)) {
-          const metrics = await metricsOf(app);
-          pending += sampleValue(metrics, 'linkpulse_emitter_queue_depth');
-          pending += sampleValue(metrics, 'linkpulse_emitter_in_flight');
-        }
-        return pending;
-      },
-      (pending) => pending === 0,
-      timeoutMs,
-    );
-  }
-
-  const redirectsServed = async (app: NodeProcess) =>
-    sampleValue(await metricsOf(app), 'linkpulse_redirect_duration_seconds_count', {
-      status: '302',
-    });
-
-  /** `FAULT_LOAD` redirects through nginx; `fault` runs once `KILL_AFTER` were answered. */
-  async function loadWithFault(fault: () => Promise<unknown>): Promise<LoadResult> {
-    let injected: Promise<unknown> | undefined;
-    const result = await runRedirects({
-      url: cluster.lbUrl,
-      codes: loadCodes,
-      total: FAULT_LOAD,
-      onProgress: (done) => {
-        if (done >= KILL_AFTER) injected ??= fault();
-      },
-    });
-    await injected;
-    return result;
-  }
-
-  beforeAll(async () => {
-    cluster = await startCluster({ partitions: PARTITIONS });
-  }, 240_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  }, 60_000);
-
-  it('serves through one node the links another created, on every node and through nginx', async () => {
-    const [creator, ...others] = cluster.apps;
-    const codes = await createLinks({
-      url: creator!.url,
-      apiKey: cluster.apiKey,
-      count: 3,
-      target: (i) => `https://example.com/probe/${i}`,
-    });
-    for (const [i, code] of codes.entries()) {
-      for (const base of [...others.map((node) => node.url), cluster.lbUrl]) {
-        const response = await fetch(`${base}/${code}`, { redirect: 'manual' });
-        expect(response.status, `${base}/${code}`).toBe(302);
-        expect(response.headers.get('location')).toBe(`https://example.com/probe/${i}`);
-      }
+          return lags;
+        },
+        (lags) => lags.length >= PARTITIONS && lags.every((lag) => lag === 0),
+        timeoutMs,
+      );
     }
-    // An unknown code is 404 everywhere, and the API key is enforced through nginx.
-    expect((await fetch(`${cluster.lbUrl}/zzzzzzz`, { redirect: 'manual' })).status).toBe(404);
-    expect((await fetch(`${cluster.lbUrl}/api/links/${codes[0]}`)).status).toBe(401);
-  });
 
-  it(`turns ${FIRST_LOAD.toLocaleString('en')} redirects spread over three nodes into exactly as many clicks in ClickHouse and in the Redis counters`, async () => {
-    loadCodes = await createLinks({
-      url: cluster.lbUrl,
-      apiKey: cluster.apiKey,
-      count: LOAD_LINKS,
-    });
-    const before = await Promise.all(cluster.apps.map(redirectsServed));
-    const result = await runRedirects({ url: cluster.lbUrl, codes: loadCodes, total: FIRST_LOAD });
-    console.info(
-      `[cluster] ${FIRST_LOAD} redirects through nginx in ${result.seconds.toFixed(1)} s ` +
-        `(${Math.round(FIRST_LOAD / result.seconds)}/s), p50 ${result.latencyMs.p50.toFixed(1)} ms, ` +
-        `p99 ${result.latencyMs.p99.toFixed(1)} ms`,
-    );
-    expect(result.statuses).toEqual({ 302: FIRST_LOAD });
-    expect(result.errors).toBe(0);
-    const after = await Promise.all(cluster.apps.map(redirectsServed));
-    const served = after.map((count, i) => count - before[i]!);
-    expect(served.reduce((sum, n) => sum + n, 0)).toBe(FIRST_LOAD);
-    for (const share of served) expect(share).toBeGreaterThan(FIRST_LOAD / 4);
-
-    const started = Date.now();
-    expected = FIRST_LOAD;
-    await countsReach(expected, 120_000);
-    console.info(
-      `[cluster] counts exact ${((Date.now() - started) / 1000).toFixed(1)} s after the last redirect`,
-    );
-    // Nothing is left in flight, and the counts stay exact.
-    await emittersDrained(10_000);
-    await caughtUp(30_000);
-    expect({ redis: await redisTotal(), clickhouse: await clickhouseTotal() }).toEqual({
-      redis: expected,
-      clickhouse: expected,
-    });
-  }, 300_000);
-
-  it('serves Prometheus text that parses from every process, with every metric the dashboard and alert rules use', async () => {
-    const names = new Set<string>();
-    for (const node of [...cluster.apps, ...cluster.workers]) {
-      for (const name of sampleNames(await metricsOf(node))) names.add(name);
+    /** The surviving app nodes have nothing buffered or in flight. */
+    async function emittersDrained(timeoutMs: number) {
+      await waitFor(
+        'drained emitters',
+        async () => {
+          let pending = 0;
+          for (const app of cluster.apps.filter((a) => a.running)) {
+            const metrics = await metricsOf(app);
+            pending += sampleValue(metrics, 'linkpulse_emitter_queue_depth');
+            pending += sampleValue(metrics, 'linkpulse_emitter_in_flight');
+          }
+          return pending;
+        },
+        (pending) => pending === 0,
+        timeoutMs,
+      );
     }
-    const used = metricNames(allExpressions());
-    expect(used.size).toBeGreaterThan(10);
-    expect([...used].filter((name) => !names.has(name))).toEqual([]);
-    for (const name of [
-      'linkpulse_redirect_duration_seconds_bucket',
-      'linkpulse_emitter_queue_depth',
-      'linkpulse_emitter_events_dropped_total',
-      'linkpulse_emitter_send_failures_total',
-      'linkpulse_consumer_lag',
-      'linkpulse_worker_batch_duration_seconds_bucket',
-      'linkpulse_sink_write_errors_total',
-      'linkpulse_worker_dead_lettered_total',
-    ]) {
-      expect(names).toContain(name);
-    }
-  }, 60_000);
 
-  it('keeps the counts exact when a worker is killed mid-load: the other takes over its partitions', async () => {
-    const [survivor, victim] = cluster.workers;
-    const eventsOf = async (worker: NodeProcess) =>
-      sampleValue(await metricsOf(worker), 'linkpulse_worker_events_total', {
-        group: COUNTER_GROUP,
+    const redirectsServed = async (app: NodeProcess) =>
+      sampleValue(await metricsOf(app), 'linkpulse_redirect_duration_seconds_count', {
+        status: '302',
       });
-    // Both members own partitions: each has handled clicks.
-    expect(await eventsOf(victim!)).toBeGreaterThan(0);
-    const survivorBefore = await eventsOf(survivor!);
 
-    let killed: ExitStatus | undefined;
-    const result = await loadWithFault(async () => {
-      killed = await victim!.stop('SIGKILL');
+    /** `FAULT_LOAD` redirects through nginx; `fault` runs once `KILL_AFTER` were answered. */
+    async function loadWithFault(fault: () => Promise<unknown>): Promise<LoadResult> {
+      let injected: Promise<unknown> | undefined;
+      const result = await runRedirects({
+        url: cluster.lbUrl,
+        codes: loadCodes,
+        total: FAULT_LOAD,
+        onProgress: (done) => {
+          if (done >= KILL_AFTER) injected ??= fault();
+        },
+      });
+      await injected;
+      return result;
+    }
+
+    beforeAll(async () => {
+      cluster = await startCluster({ partitions: PARTITIONS });
+    }, 240_000);
+
+    afterAll(async () => {
+      await cluster?.stop();
+    }, 60_000);
+
+    it('serves through one node the links another created, on every node and through nginx', async () => {
+      const [creator, ...others] = cluster.apps;
+      const codes = await createLinks({
+        url: creator!.url,
+        apiKey: cluster.apiKey,
+        count: 3,
+        target: (i) => `https://example.com/probe/${i}`,
+      });
+      for (const [i, code] of codes.entries()) {
+        for (const base of [...others.map((node) => node.url), cluster.lbUrl]) {
+          const response = await fetch(`${base}/${code}`, { redirect: 'manual' });
+          expect(response.status, `${base}/${code}`).toBe(302);
+          expect(response.headers.get('location')).toBe(`https://example.com/probe/${i}`);
+        }
+      }
+      // An unknown code is 404 everywhere, and the API key is enforced through nginx.
+      expect((await fetch(`${cluster.lbUrl}/zzzzzzz`, { redirect: 'manual' })).status).toBe(404);
+      expect((await fetch(`${cluster.lbUrl}/api/links/${codes[0]}`)).status).toBe(401);
     });
-    expect(killed).toBe('SIGKILL');
-    expect(result.statuses).toEqual({ 302: FAULT_LOAD });
 
-    expected += FAULT_LOAD;
-    await countsReach(expected, 120_000);
-    await caughtUp(30_000);
-    // The survivor handled clicks from partitions that were the victim's.
-    expect((await eventsOf(survivor!)) - survivorBefore).toBeGreaterThan(FAULT_LOAD / 2);
-  }, 300_000);
+    it(`turns ${FIRST_LOAD.toLocaleString('en')} redirects spread over three nodes into exactly as many clicks in ClickHouse and in the Redis counters`, async () => {
+      loadCodes = await createLinks({
+        url: cluster.lbUrl,
+        apiKey: cluster.apiKey,
+        count: LOAD_LINKS,
+      });
+      const before = await Promise.all(cluster.apps.map(redirectsServed));
+      const result = await runRedirects({
+        url: cluster.lbUrl,
+        codes: loadCodes,
+        total: FIRST_LOAD,
+      });
+      console.info(
+        `[cluster] ${FIRST_LOAD} redirects through nginx in ${result.seconds.toFixed(1)} s ` +
+          `(${Math.round(FIRST_LOAD / result.seconds)}/s), p50 ${result.latencyMs.p50.toFixed(1)} ms, ` +
+          `p99 ${result.latencyMs.p99.toFixed(1)} ms`,
+      );
+      expect(result.statuses).toEqual({ 302: FIRST_LOAD });
+      expect(result.errors).toBe(0);
+      const after = await Promise.all(cluster.apps.map(redirectsServed));
+      const served = after.map((count, i) => count - before[i]!);
+      expect(served.reduce((sum, n) => sum + n, 0)).toBe(FIRST_LOAD);
+      for (const share of served) expect(share).toBeGreaterThan(FIRST_LOAD / 4);
 
-  it('drains an app node stopped with SIGTERM mid-load (a rolling restart): every redirect answered, every click counted', async () => {
-    const node = cluster.apps[1]!;
-    let exit: ExitStatus | undefined;
-    const result = await loadWithFault(async () => {
-      exit = await node.stop('SIGTERM');
-    });
-    expect(exit).toBe(0);
-    expect(result.errors).toBe(0);
-    expect(result.statuses).toEqual({ 302: FAULT_LOAD });
-    expected += FAULT_LOAD;
-    await countsReach(expected, 120_000);
-  }, 300_000);
+      const started = Date.now();
+      expected = FIRST_LOAD;
+      await countsReach(expected, 120_000);
+      console.info(
+        `[cluster] counts exact ${((Date.now() - started) / 1000).toFixed(1)} s after the last redirect`,
+      );
+      // Nothing is left in flight, and the counts stay exact.
+      await emittersDrained(10_000);
+      await caughtUp(30_000);
+      expect({ redis: await redisTotal(), clickhouse: await clickhouseTotal() }).toEqual({
+        redis: expected,
+        clickhouse: expected,
+      });
+      // A worker serves the same ClickHouse stats for operators.
+      const fromWorker = await totalFrom(
+        (code) => `${cluster.workers[0]!.url}/clickhouse/stats/${code}?from=${HISTORY_FROM()}`,
+        loadCodes,
+      );
+      expect(fromWorker).toBe(expected);
+    }, 300_000);
 
-  it('loses no redirect when an app node is killed mid-load (nginx retries), and counts every click Kafka acknowledged exactly once', async () => {
-    const victim = cluster.apps[2]!;
-    const logStart = statSync(cluster.accessLog).size;
-    // Every earlier click is counted already (the previous test waited for that).
-    const since = Date.now();
-    const result = await loadWithFault(() => victim.stop('SIGKILL'));
-    expect(victim.running).toBe(false);
-    expect(result.errors).toBe(0);
-    expect(result.statuses).toEqual({ 302: FAULT_LOAD });
+    it('serves Prometheus text that parses from every process, with every metric the dashboard and alert rules use', async () => {
+      const names = new Set<string>();
+      for (const node of [...cluster.apps, ...cluster.workers]) {
+        for (const name of sampleNames(await metricsOf(node))) names.add(name);
+      }
+      const used = metricNames(allExpressions());
+      expect(used.size).toBeGreaterThan(10);
+      expect([...used].filter((name) => !names.has(name))).toEqual([]);
+      for (const name of [
+        'linkpulse_redirect_duration_seconds_bucket',
+        'linkpulse_emitter_queue_depth',
+        'linkpulse_emitter_events_dropped_total',
+        'linkpulse_emitter_send_failures_total',
+        'linkpulse_consumer_lag',
+        'linkpulse_worker_batch_duration_seconds_bucket',
+        'linkpulse_sink_write_errors_total',
+        'linkpulse_worker_dead_lettered_total',
+      ]) {
+        expect(names).toContain(name);
+      }
+    }, 60_000);
 
-    // nginx retried requests that the dead node could not answer; each ended in a 302.
-    const lines = readFileSync(cluster.accessLog, 'utf8').slice(logStart).trim().split('\n');
-    const retried = lines.filter((line) => /upstream=\S+, /.test(line));
-    expect(retried.length).toBeGreaterThan(0);
-    for (const line of retried) expect(line).toMatch(/" 302 /);
+    it('keeps the counts exact when a worker is killed mid-load: the other takes over its partitions', async () => {
+      const [survivor, victim] = cluster.workers;
+      const eventsOf = async (worker: NodeProcess) =>
+        sampleValue(await metricsOf(worker), 'linkpulse_worker_events_total', {
+          group: WORKER_GROUP,
+        });
+      // Both members own partitions: each has handled clicks.
+      expect(await eventsOf(victim!)).toBeGreaterThan(0);
+      const survivorBefore = await eventsOf(survivor!);
 
-    // What reached Kafka is what counts: the clicks the dead node had buffered but not sent
-    // are gone; every other one is counted once, in both sinks.
-    await emittersDrained(20_000);
-    await caughtUp(60_000);
-    const acknowledged = await distinctClicksInKafka(cluster, new Set(loadCodes), since);
-    const counts = { redis: await redisTotal(), clickhouse: await clickhouseTotal() };
-    expect(counts).toEqual({
-      redis: expected + acknowledged,
-      clickhouse: expected + acknowledged,
-    });
-    const lost = FAULT_LOAD - acknowledged;
-    console.info(
-      `[cluster] app node SIGKILLed under load: ${retried.length} requests retried by nginx, ` +
-        `${lost} clicks lost from its emitter buffer, ${acknowledged} acknowledged by Kafka and counted`,
-    );
-    // Only clicks of redirects the dead node answered itself can be lost.
-    const answeredByVictim = lines.filter((line) =>
-      line.endsWith(`upstream=127.0.0.1:${victim.port} upstream_status=302`),
-    ).length;
-    expect(lost).toBeGreaterThanOrEqual(0);
-    expect(lost).toBeLessThanOrEqual(answeredByVictim);
-    expected += acknowledged;
-  }, 300_000);
+      let killed: ExitStatus | undefined;
+      const result = await loadWithFault(async () => {
+        killed = await victim!.stop('SIGKILL');
+      });
+      expect(killed).toBe('SIGKILL');
+      expect(result.statuses).toEqual({ 302: FAULT_LOAD });
 
-  it('stops every remaining process gracefully on SIGTERM', async () => {
-    const exits = await cluster.stop();
-    expect(exits).toEqual({
-      'worker-1': 0,
-      'worker-2': 'SIGKILL',
-      'app-1': 0,
-      'app-2': 0,
-      'app-3': 'SIGKILL',
-    });
-  }, 60_000);
-});
+      expected += FAULT_LOAD;
+      await countsReach(expected, 120_000);
+      await caughtUp(30_000);
+      // The survivor handled clicks from partitions that were the victim's.
+      expect((await eventsOf(survivor!)) - survivorBefore).toBeGreaterThan(FAULT_LOAD / 2);
+    }, 300_000);
 
-describe.skipIf(!redis || !kafka || !nginx)(
+    it('drains an app node stopped with SIGTERM mid-load (a rolling restart): every redirect answered, every click counted', async () => {
+      const node = cluster.apps[1]!;
+      let exit: ExitStatus | undefined;
+      const result = await loadWithFault(async () => {
+        exit = await node.stop('SIGTERM');
+      });
+      expect(exit).toBe(0);
+      expect(result.errors).toBe(0);
+      expect(result.statuses).toEqual({ 302: FAULT_LOAD });
+      expected += FAULT_LOAD;
+      await countsReach(expected, 120_000);
+    }, 300_000);
+
+    it('loses no redirect when an app node is killed mid-load (nginx retries), and counts every click Kafka acknowledged exactly once', async () => {
+      const victim = cluster.apps[2]!;
+      const logStart = statSync(cluster.accessLog).size;
+      // Every earlier click is counted already (the previous test waited for that).
+      const since = Date.now();
+      const result = await loadWithFault(() => victim.stop('SIGKILL'));
+      expect(victim.running).toBe(false);
+      expect(result.errors).toBe(0);
+      expect(result.statuses).toEqual({ 302: FAULT_LOAD });
+
+      // nginx retried requests that the dead node could not answer; each ended in a 302.
+      const lines = readFileSync(cluster.accessLog, 'utf8').slice(logStart).trim().split('\n');
+      const retried = lines.filter((line) => /upstream=\S+, /.test(line));
+      expect(retried.length).toBeGreaterThan(0);
+      for (const line of retried) expect(line).toMatch(/" 302 /);
+
+      // What reached Kafka is what counts: the clicks the dead node had buffered but not sent
+      // are gone; every other one is counted once, in both sinks.
+      await emittersDrained(20_000);
+      await caughtUp(60_000);
+      const acknowledged = await distinctClicksInKafka(cluster, new Set(loadCodes), since);
+      const counts = { redis: await redisTotal(), clickhouse: await clickhouseTotal() };
+      expect(counts).toEqual({
+        redis: expected + acknowledged,
+        clickhouse: expected + acknowledged,
+      });
+      const lost = FAULT_LOAD - acknowledged;
+      console.info(
+        `[cluster] app node SIGKILLed under load: ${retried.length} requests retried by nginx, ` +
+          `${lost} clicks lost from its emitter buffer, ${acknowledged} acknowledged by Kafka and counted`,
+      );
+      // Only clicks of redirects the dead node answered itself can be lost.
+      const answeredByVictim = lines.filter((line) =>
+        line.endsWith(`upstream=127.0.0.1:${victim.port} upstream_status=302`),
+      ).length;
+      expect(lost).toBeGreaterThanOrEqual(0);
+      expect(lost).toBeLessThanOrEqual(answeredByVictim);
+      expected += acknowledged;
+    }, 300_000);
+
+    it('stops every remaining process gracefully on SIGTERM', async () => {
+      const exits = await cluster.stop();
+      expect(exits).toEqual({
+        'worker-1': 0,
+        'worker-2': 'SIGKILL',
+        'app-1': 0,
+        'app-2': 0,
+        'app-3': 'SIGKILL',
+      });
+    }, 60_000);
+  },
+);
+
+describe.skipIf(!redis || !kafka || !clickhouse || !nginx)(
   'the topology on a Redis Cluster of three masters',
   () => {
     let cluster: Cluster;

@@ -2,7 +2,7 @@
  * `pnpm cluster`: the reference topology as processes on this machine (no Docker).
  * Prints the URLs and stops everything on Ctrl-C / SIGTERM.
  */
-import { CLICKHOUSE_GROUP, COUNTER_GROUP, startCluster } from './cluster.js';
+import { startCluster, WORKER_GROUP } from './cluster.js';
 
 const cluster = await startCluster({
   apiKey: process.env.LINKPULSE_API_KEY || undefined,
@@ -18,21 +18,23 @@ LinkPulse cluster is up (logs in ${cluster.dir}/logs)
 ${cluster.apps.map((app) => `  ${app.name.padEnd(14)}  ${app.url}`).join('\n')}
 ${cluster.workers
   .map(
-    (worker, index) =>
-      `  ${worker.name.padEnd(14)}  ${worker.url}/metrics   (${COUNTER_GROUP}${index === 0 ? ` + ${CLICKHOUSE_GROUP}, chDB` : ''})`,
+    (worker) =>
+      `  ${worker.name.padEnd(14)}  ${worker.url}/metrics   (${WORKER_GROUP}: Redis counters + ClickHouse)`,
   )
   .join('\n')}
 ${Object.entries(cluster.redisEnv)
   .map(([name, value]) => `  ${name}=${value}`)
   .join('\n')}
   KAFKA_BROKERS=${cluster.kafkaBrokers.join(',')}
+  CLICKHOUSE_URL=${cluster.clickhouseUrl}
   LINKPULSE_API_KEY=${cluster.apiKey}
 
 Try:
   curl -s ${auth} -H 'content-type: application/json' -d '{"url":"https://example.com"}' ${cluster.lbUrl}/api/links
   curl -si ${cluster.lbUrl}/<code>
   curl -s ${auth} ${cluster.lbUrl}/api/links/<code>/stats            # Redis counters
-  curl -s ${auth} ${cluster.clickhouseWorker.url}/clickhouse/stats/<code>   # ClickHouse
+  curl -s ${auth} '${cluster.lbUrl}/api/links/<code>/stats?from=2020-01-01T00:00:00Z'   # ClickHouse (older than RECENT_STATS_DAYS)
+  curl -s ${auth} ${cluster.workers[0]!.url}/clickhouse/stats/<code>   # ClickHouse, from a worker
   TARGET_URL=${cluster.lbUrl} LINKPULSE_API_KEY=${cluster.apiKey} pnpm --filter @linkpulse/example-reference loadgen
 
 Ctrl-C stops everything.`);

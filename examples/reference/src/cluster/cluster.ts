@@ -1,7 +1,8 @@
 /**
  * The reference topology as processes on this machine: nginx in front of app nodes,
- * Redis (one server or a Redis Cluster), the Kafka-protocol broker of the test harness,
- * and two workers, the first of which also owns ClickHouse (chDB in process).
+ * Redis (one server or a Redis Cluster), the Kafka-protocol broker and the ClickHouse HTTP
+ * endpoint of the test harness, and workers that write the Redis counters and ClickHouse,
+ * as in the Compose stack.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLICK_TOPIC } from '@linkpulse/core';
 import { Redis } from 'ioredis';
+import { type ClickHouseServer, startClickHouse } from '../../../../tools/services/clickhouse.js';
 import { freePort } from '../../../../tools/services/free-port.js';
 import { type KafkaMock, startKafkaMock } from '../../../../tools/services/kafka.js';
 import { type NginxServer, startNginx } from '../../../../tools/services/nginx.js';
@@ -16,34 +18,16 @@ import { startRedis, startRedisCluster } from '../../../../tools/services/redis.
 import { renderNginxConfig } from '../nginx-config.js';
 import { type ExitStatus, NodeProcess } from './node-process.js';
 
-/** The consumer group of the workers that keep the Redis counters. */
-export const COUNTER_GROUP = 'linkpulse-workers';
-/** The consumer group of the single ClickHouse writer (chDB allows one process per data directory). */
-export const CLICKHOUSE_GROUP = 'linkpulse-clickhouse';
-
-/**
- * Emitter settings of the local app nodes: one send per second of up to 2,000 clicks.
- * The mock broker hands a consumer one producer batch per partition per fetch, and every
- * ClickHouse insert through chDB costs tens of milliseconds whatever its size, so the
- * ClickHouse writer keeps up only when producer batches are large: few partitions, and
- * emitter batches that fill for a second. (A real broker returns up to
- * `KAFKA_MAX_BYTES_PER_PARTITION` per fetch; the Compose stack needs none of this.)
- */
-const LOCAL_EMITTER_ENV: Readonly<Record<string, string>> = {
-  EMITTER_FLUSH_MS: '1000',
-  EMITTER_BATCH_SIZE: '2000',
-};
+/** The consumer group of the workers, which write the Redis counters and ClickHouse. */
+export const WORKER_GROUP = 'linkpulse-workers';
 
 /** Options of {@link startCluster}. */
 export interface ClusterOptions {
   /** App nodes behind nginx (default 3). */
   apps?: number;
-  /** Workers in {@link COUNTER_GROUP} (default 2); the first also runs {@link CLICKHOUSE_GROUP}. */
+  /** Workers in {@link WORKER_GROUP} (default 2). */
   workers?: number;
-  /**
-   * Partitions of the click topic (default 2): at most this many workers share the work.
-   * Few on purpose here, see {@link LOCAL_EMITTER_ENV}.
-   */
+  /** Partitions of the click topic (default 2): at most this many workers share the work. */
   partitions?: number;
   /** API key of the management and stats routes (default random). */
   apiKey?: string;
@@ -62,7 +46,7 @@ export interface ClusterOptions {
 
 /** A running local cluster. */
 export interface Cluster {
-  /** Holds `logs/` (one file per process) and `chdb/` (ClickHouse data). */
+  /** Holds `logs/`, one file per process. */
   readonly dir: string;
   /** nginx, the way in for clients. */
   readonly lbUrl: string;
@@ -71,12 +55,12 @@ export interface Cluster {
   /** How the processes reach Redis: `REDIS_URL`, or `REDIS_CLUSTER_NODES` (and `REDIS_PASSWORD`). */
   readonly redisEnv: Readonly<Record<string, string>>;
   readonly kafkaBrokers: readonly string[];
+  /** ClickHouse's HTTP interface (`CLICKHOUSE_URL` of the workers and apps). */
+  readonly clickhouseUrl: string;
   readonly topic: string;
   readonly apiKey: string;
   readonly apps: readonly NodeProcess[];
   readonly workers: readonly NodeProcess[];
-  /** The worker that writes ClickHouse and serves `GET /clickhouse/stats/:code`. */
-  readonly clickhouseWorker: NodeProcess;
   /**
    * Stops everything (SIGTERM to apps and workers) and resolves with how each process
    * ended; later calls return the same result.
@@ -93,6 +77,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const topic = CLICK_TOPIC;
   let redis: RunningRedis | undefined;
   let kafka: KafkaMock | undefined;
+  let clickhouse: ClickHouseServer | undefined;
   let nginx: NginxServer | undefined;
   const processes: NodeProcess[] = [];
 
@@ -110,24 +95,27 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       }),
     );
     await kafka?.stop();
+    await clickhouse?.stop();
     await redis?.stop();
     await rm(dir, { recursive: true, force: true });
     return exits;
   };
 
   try {
-    progress('starting Redis and the Kafka-protocol broker');
-    [redis, kafka] = await Promise.all([
+    progress('starting Redis, the Kafka-protocol broker and ClickHouse');
+    [redis, kafka, clickhouse] = await Promise.all([
       startRedisFor(options.redisCluster),
       startKafkaMock({
         brokers: 3,
         topics: { [topic]: options.partitions ?? 2, [`${topic}.dlq`]: 1 },
       }),
+      startClickHouse(),
     ]);
     const common = {
       ...redis.env,
       KAFKA_BROKERS: kafka.brokers.join(','),
       KAFKA_TOPIC: topic,
+      CLICKHOUSE_URL: clickhouse.url,
       LINKPULSE_API_KEY: apiKey,
       LOG_LEVEL: options.logLevel ?? 'warn',
       HOST: '127.0.0.1',
@@ -144,20 +132,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
     const workers: NodeProcess[] = [];
     for (let i = 1; i <= (options.workers ?? 2); i++) {
-      const pipelines = [`${COUNTER_GROUP}=redis`];
-      const env: Record<string, string> = {
-        KAFKA_SESSION_TIMEOUT_MS: '6000',
-        KAFKA_HEARTBEAT_MS: '1000',
-        KAFKA_MAX_WAIT_MS: '100',
-        // Fetching goes on while a worker writes, so each write takes what came meanwhile.
-        KAFKA_FETCH_AHEAD: '8',
-      };
-      if (i === 1) {
-        pipelines.push(`${CLICKHOUSE_GROUP}=clickhouse`);
-        env.CHDB_PATH = join(dir, 'chdb');
-      }
       workers.push(
-        await node(`worker-${i}`, 'src/worker.ts', { ...env, PIPELINES: pipelines.join(';') }),
+        await node(`worker-${i}`, 'src/worker.ts', {
+          PIPELINES: `${WORKER_GROUP}=redis,clickhouse`,
+          KAFKA_SESSION_TIMEOUT_MS: '6000',
+          KAFKA_HEARTBEAT_MS: '1000',
+          KAFKA_MAX_WAIT_MS: '100',
+          // Fetching goes on while a worker writes, so each write takes what came meanwhile.
+          KAFKA_FETCH_AHEAD: '8',
+        }),
       );
     }
     const secret = randomBytes(32).toString('base64url');
@@ -165,7 +148,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     for (let i = 1; i <= (options.apps ?? 3); i++) {
       apps.push(
         await node(`app-${i}`, 'src/app.ts', {
-          ...LOCAL_EMITTER_ENV,
           LINKPULSE_SECRET: secret,
           TRUST_PROXY: '1',
         }),
@@ -196,11 +178,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       accessLog: join(nginx.dir, 'access.log'),
       redisEnv: redis.env,
       kafkaBrokers: kafka.brokers,
+      clickhouseUrl: clickhouse.url,
       topic,
       apiKey,
       apps,
       workers,
-      clickhouseWorker: workers[0]!,
       stop,
     };
   } catch (error) {
