@@ -40,6 +40,15 @@ export function pinThreads(threadIds: readonly number[], role: Role): void {
   }
 }
 
+/**
+ * Moves every thread of a running process, and those it starts later, to the core of
+ * `role` (when {@link PINNED}).
+ */
+export function pinProcess(pid: number, role: Role): void {
+  if (!PINNED) return;
+  execFileSync('taskset', ['-a', '-p', '-c', CORES[role], String(pid)], { stdio: 'ignore' });
+}
+
 /** Where {@link bundleEntries} puts the child processes' bundles. */
 export const BUNDLE_DIR = join(BENCH_DIR, 'dist');
 

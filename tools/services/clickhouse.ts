@@ -27,6 +27,8 @@ export interface ClickHouseServerOptions {
 export interface ClickHouseServer {
   /** `http://127.0.0.1:<port>`, for `@clickhouse/client`'s `url`. */
   readonly url: string;
+  /** The server's process id (for CPU accounting and pinning). */
+  readonly pid: number;
   /**
    * Stops the server (SIGKILL: a graceful shutdown waits for clients' idle keep-alive
    * connections), waits for it to exit and removes its directory. The server also ends by
@@ -57,7 +59,7 @@ export async function startClickHouse(
       const url = `http://127.0.0.1:${port}`;
       try {
         await waitUntilServing(child, url, dir, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
-        return { url, stop: () => stop(child, dir) };
+        return { url, pid: child.pid!, stop: () => stop(child, dir) };
       } catch (error) {
         await kill(child);
         if (attempt >= PORT_ATTEMPTS || !(error instanceof PortTaken)) throw error;

@@ -53,24 +53,46 @@ function chdbClient(path: string): ClickHouseClient {
 }
 
 /**
+ * The ClickHouse of a pipeline run: chDB in this process, or in `kafka-clickhouse-http`
+ * mode the server at `spec.clickhouseUrl` with a database of this run's own.
+ */
+function pipelineClickHouse(spec: PipelineSpec): { client: ClickHouseClient; database?: string } {
+  if (spec.mode !== 'kafka-clickhouse-http') {
+    return { client: chdbClient(`${spec.dir}/chdb-pipeline`) };
+  }
+  if (!spec.clickhouseUrl) throw new RangeError('kafka-clickhouse-http needs clickhouseUrl');
+  return {
+    client: createClient({ url: spec.clickhouseUrl }),
+    database: `bench_${Date.now().toString(36)}`,
+  };
+}
+
+/**
  * The distributed pipeline in one process: emitter → Kafka transport → worker (consumer
- * group, enrichment) → ClickHouse sink on chDB, with the transport README's throughput
+ * group, enrichment) → ClickHouse sink on chDB (or over HTTP, see
+ * {@link pipelineClickHouse}), with the transport README's throughput
  * settings: emitter batches of {@link PRODUCE_BATCH} packed {@link EVENTS_PER_MESSAGE} clicks
  * per Kafka message, every partition consumed at once, fetching on during sink writes
  * ({@link FETCH_AHEAD}) and the batches in hand merged into one sink write. Timed from the first emit until the
  * worker has written every event, after one warm-up batch went all the way through.
  */
 export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineResult> {
-  const client = chdbClient(`${spec.dir}/chdb-pipeline`);
-  await migrate(client);
-  const sink = new ClickHouseSink({ client });
+  const { client, database } = pipelineClickHouse(spec);
+  await migrate(client, { database });
+  const sink = new ClickHouseSink({ client, database });
   const transport = benchKafkaTransport(spec.brokers, {
     // The raw kafkajs baseline's fetch wait. The README's light-load advice (minBytes
     // 256 KiB, maxWaitTimeInMs about 1 s) left the worker idle here: librdkafka's mock
     // broker answers a fetch that found no data only when the whole wait has run out, even
     // if data arrives meanwhile (rdkafka_mock_handlers.c), where a real broker answers as
     // soon as minBytes arrived.
-    consumer: { maxWaitTimeInMs: 100 },
+    consumer: {
+      maxWaitTimeInMs: 100,
+      // The runs share the consumer group, and the mock broker holds a new member's join
+      // until the previous run's member has timed out: 6 s instead of kafkajs' 30 s.
+      sessionTimeout: 6_000,
+      heartbeatInterval: 1_000,
+    },
     partitionsConsumedConcurrently: PARTITIONS,
     fetchAhead: FETCH_AHEAD,
   });

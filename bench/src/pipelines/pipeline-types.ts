@@ -9,6 +9,8 @@ export interface PipelineSpec {
   dir: string;
   /** Kafka brokers (`host:port,…`) of the Kafka modes. */
   brokers?: string;
+  /** ClickHouse's HTTP interface, for `kafka-clickhouse-http`. */
+  clickhouseUrl?: string;
 }
 
 /** The pipelines and their baselines. */
@@ -16,6 +18,7 @@ export type PipelineMode =
   | 'memory-sqlite'
   | 'sqlite-raw'
   | 'kafka-clickhouse'
+  | 'kafka-clickhouse-http'
   | 'kafkajs-raw'
   | 'kafkajs-raw-packed'
   | 'clickhouse-raw';

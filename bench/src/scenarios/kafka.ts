@@ -1,3 +1,4 @@
+import { type ClickHouseServer, startClickHouse } from '../../../tools/services/clickhouse.js';
 import { startKafkaMock } from '../../../tools/services/kafka.js';
 import { cpuPercent } from '../pipelines/clock.js';
 import { EVENTS_PER_MESSAGE } from '../pipelines/kafka-client.js';
@@ -7,7 +8,7 @@ import type {
   PipelineResult,
 } from '../pipelines/pipeline-types.js';
 import { runPipeline } from '../pipelines/run-pipeline.js';
-import { PINNED } from '../proc.js';
+import { cpuTicksOf, PINNED, pinProcess, TICKS_PER_SECOND } from '../proc.js';
 import { median } from '../stats.js';
 import type { ScenarioContext } from './context.js';
 import { flushRoundsNote } from './flush-rounds.js';
@@ -16,6 +17,7 @@ const MIN_EVENTS_PER_SECOND = 100_000;
 const MIN_RATIO = 0.5;
 const MODES: readonly PipelineMode[] = [
   'kafka-clickhouse',
+  'kafka-clickhouse-http',
   'kafkajs-raw',
   'kafkajs-raw-packed',
   'clickhouse-raw',
@@ -50,7 +52,8 @@ function notRun(context: ScenarioContext, reason: string): void {
 /**
  * Scenario 4b: events/s of emitter → Kafka → worker → ClickHouse (chDB, in process)
  * against kafkajs producing and consuming the same messages and a raw ClickHouse insert of
- * the same rows; and the request thread's CPU of producing the clicks to Kafka through a
+ * the same rows; the same pipeline writing to ClickHouse over HTTP, in a process of its own
+ * on the other core (the harness's endpoint, `CLICKHOUSE_URL` when set); and the request thread's CPU of producing the clicks to Kafka through a
  * forwarding analytics thread against producing them on the request thread. Runs against
  * `KAFKA_BROKERS` when set, else starts librdkafka's mock cluster from the service harness.
  */
@@ -68,21 +71,41 @@ export async function kafkaScenario(context: ScenarioContext): Promise<void> {
     notRun(context, `no Kafka broker: ${message(error)}`);
     return;
   }
+  let endpoint: ClickHouseServer | undefined;
+  let clickhouseUrl = process.env.CLICKHOUSE_URL;
+  try {
+    if (!clickhouseUrl) {
+      endpoint = await startClickHouse();
+      clickhouseUrl = endpoint.url;
+      pinProcess(endpoint.pid, 'load');
+    }
+  } catch (error) {
+    log(`kafka: no ClickHouse endpoint, the pipeline over HTTP is not measured: ${message(error)}`);
+  }
+  const modes = MODES.filter((mode) => mode !== 'kafka-clickhouse-http' || clickhouseUrl);
+  /** CPU seconds of the ClickHouse endpoint per event, per round (when started here). */
+  const serverCpu: number[] = [];
   const rounds = profile.kafkaRounds;
   log(
     `kafka: ${profile.kafkaEvents.toLocaleString('en-US')} events per run, ${rounds} round(s), brokers ${external ? brokers : 'librdkafka mock cluster'}`,
   );
-  const samples = new Map<PipelineMode, PipelineResult[]>(MODES.map((mode) => [mode, []]));
+  const samples = new Map<PipelineMode, PipelineResult[]>(modes.map((mode) => [mode, []]));
   let forwarding: ForwardingResult;
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const mode of MODES) {
+      for (const mode of modes) {
+        const serverTicks = endpoint ? cpuTicksOf(endpoint.pid) : 0;
         const sample = await runPipeline({
           mode,
           events: profile.kafkaEvents,
           dir: `${context.tmpDir}/${mode}-${round}`,
           brokers,
+          ...(mode === 'kafka-clickhouse-http' && { clickhouseUrl }),
         });
+        if (endpoint && mode === 'kafka-clickhouse-http') {
+          const seconds = (cpuTicksOf(endpoint.pid) - serverTicks) / TICKS_PER_SECOND;
+          serverCpu.push(seconds / sample.delivered);
+        }
         samples.get(mode)!.push(sample);
         log(
           `  round ${round + 1}/${rounds} ${mode.padEnd(18)} ${Math.round(sample.eventsPerSecond)} events/s (${sample.delivered} delivered, ${sample.dropped} dropped, CPU ${cpuPercent(sample.cpuShare)} of a core)`,
@@ -100,6 +123,7 @@ export async function kafkaScenario(context: ScenarioContext): Promise<void> {
     );
   } finally {
     await mock?.stop();
+    await endpoint?.stop();
   }
   const rate = (mode: PipelineMode) => median(samples.get(mode)!.map((s) => s.eventsPerSecond));
   const busy = (mode: PipelineMode) =>
@@ -158,6 +182,34 @@ export async function kafkaScenario(context: ScenarioContext): Promise<void> {
     met: null,
     note: 'the same rows, built beforehand, into chDB: a plain MergeTree of the raw columns, 10,000 rows per INSERT … FORMAT JSONCompactColumns, no duplicate check, no aggregate views (earlier runs inserted 2,000 rows per JSONEachRow insert)',
   });
+  if (samples.has('kafka-clickhouse-http')) {
+    const overHttp = rate('kafka-clickhouse-http');
+    const where = endpoint
+      ? `ClickHouse 26.7 over HTTP in a process of its own (libchdb's HTTP interface, tools/services/clickhouse.ts) ${PINNED ? 'pinned to the other core' : 'not pinned'}, using ${serverCpu.length ? Math.round(median(serverCpu) * 1e6) : '?'} µs of CPU per click over the whole run (median; setup and background merges included)`
+      : 'ClickHouse at CLICKHOUSE_URL';
+    collector.add({
+      scenario: 'pipeline',
+      subject: 'Kafka → ClickHouse over HTTP',
+      baseline: 'kafkajs produce+consume',
+      metric: 'events/s',
+      value: overHttp,
+      baselineValue: kafkajsPacked,
+      target: null,
+      met: null,
+      note: `the pipeline above with the sink writing to ${where}; emitter, Kafka client and worker in one process on one core (${busy('kafka-clickhouse-http')} of it busy); ${broker}`,
+    });
+    collector.add({
+      scenario: 'pipeline',
+      subject: 'Kafka → ClickHouse over HTTP',
+      baseline: 'Kafka → ClickHouse',
+      metric: 'events/s',
+      value: overHttp,
+      baselineValue: pipeline,
+      target: null,
+      met: null,
+      note: "against the pipeline with chDB in its process (the targets' subject)",
+    });
+  }
   collector.add({
     scenario: 'pipeline',
     subject: 'Kafka producer in a forwarding thread',

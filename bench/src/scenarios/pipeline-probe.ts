@@ -18,6 +18,7 @@ const RUNNERS: Record<PipelineSpec['mode'], (spec: PipelineSpec) => Promise<Pipe
   'memory-sqlite': memoryToSqlite,
   'sqlite-raw': rawSqlite,
   'kafka-clickhouse': kafkaToClickHouse,
+  'kafka-clickhouse-http': kafkaToClickHouse,
   'kafkajs-raw': rawKafkajs,
   'kafkajs-raw-packed': rawKafkajs,
   'clickhouse-raw': rawClickHouse,
