@@ -8,9 +8,13 @@
  *
  * usage: clickhouse-server <path to libchdb.so> <data directory> <port>
  * Prints nothing on success; on failure (say, the port is taken) prints ClickHouse's
- * error to stderr and exits with status 1.
+ * error to stderr and exits with status 1. When its stdin ends, it removes the data
+ * directory: a throw-away one, left behind otherwise when the process that started the
+ * server dies without stopping it.
  */
+#define _XOPEN_SOURCE 700
 #include <dlfcn.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -30,6 +34,15 @@ static void *forward_end_of_input(void *unused) {
   }
   close(pipe_in);
   return NULL;
+}
+
+/* nftw callback: removes one entry, carrying on past those it cannot remove. */
+static int remove_entry(const char *path, const struct stat *info, int type, struct FTW *walk) {
+  (void)info;
+  (void)type;
+  (void)walk;
+  remove(path);
+  return 0;
 }
 
 /* Makes fd 0 a pipe that reaches end-of-file when the original stdin does. */
@@ -81,9 +94,8 @@ int main(int argc, char **argv) {
   };
   chdb_result *result = query_cmdline(6, args);
   const char *error = result ? result_error(result) : "no result";
-  if (error && *error) {
-    fprintf(stderr, "%s\n", error);
-    return 1;
-  }
-  return 0;
+  int failed = error && *error;
+  if (failed) fprintf(stderr, "%s\n", error);
+  nftw(argv[2], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  return failed ? 1 : 0;
 }

@@ -6,7 +6,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileC, errorMessage } from './compile-c.js';
 import { freePort } from './free-port.js';
-import { killOnExit } from './kill-on-exit.js';
 
 /**
  * ClickHouse's HTTP interface for tests and local runs, without a clickhouse-server
@@ -31,14 +30,17 @@ export interface ClickHouseServer {
   readonly pid: number;
   /**
    * Stops the server (SIGKILL: a graceful shutdown waits for clients' idle keep-alive
-   * connections), waits for it to exit and removes its directory. The server also ends by
-   * itself when this process does (its stdin closes).
+   * connections), waits for it to exit and removes its directory. When this process ends
+   * without stopping it, even by a signal, its stdin closes: the server then stops and
+   * removes the directory itself (which is why no exit handler SIGKILLs it).
    */
   stop(): Promise<void>;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 30_000;
 const POLL_MS = 100;
+/** Longest wait for one readiness probe: whatever holds the port may accept and never answer. */
+const PROBE_TIMEOUT_MS = 2_000;
 const PORT_ATTEMPTS = 3;
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'clickhouse-server.c');
 
@@ -55,7 +57,6 @@ export async function startClickHouse(
       const child = spawn(binary, [library, dir, String(port)], {
         stdio: ['pipe', 'ignore', 'pipe'],
       });
-      killOnExit(child);
       const url = `http://127.0.0.1:${port}`;
       try {
         await waitUntilServing(child, url, dir, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
@@ -92,12 +93,21 @@ async function waitUntilServing(
   child.once('exit', () => {
     exited = true;
   });
+  // A binary that cannot be run emits 'error' instead of 'exit' (unheard, it would crash us).
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
   const query = "SELECT path FROM system.disks WHERE name = 'default'";
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (stderr.includes('Address already in use')) throw new PortTaken(stderr.trim());
+    if (spawnError) throw new Error(`cannot run clickhouse-server: ${spawnError.message}`);
     if (exited) throw new Error(`clickhouse-server exited: ${stderr.trim() || 'no output'}`);
-    const path = await fetch(`${url}/?query=${encodeURIComponent(query)}`)
+    const signal = AbortSignal.timeout(
+      Math.max(1, Math.min(PROBE_TIMEOUT_MS, deadline - Date.now())),
+    );
+    const path = await fetch(`${url}/?query=${encodeURIComponent(query)}`, { signal })
       .then((response) => (response.ok ? response.text() : ''))
       .catch(() => '');
     if (path.trim().replace(/\/$/, '') === dir) return;

@@ -54,7 +54,8 @@ function chdbClient(path: string): ClickHouseClient {
 
 /**
  * The ClickHouse of a pipeline run: chDB in this process, or in `kafka-clickhouse-http`
- * mode the server at `spec.clickhouseUrl` with a database of this run's own.
+ * mode the server at `spec.clickhouseUrl` with a database of this run's own (dropped at
+ * the end of the run, so a round does not start on the previous rounds' data).
  */
 function pipelineClickHouse(spec: PipelineSpec): { client: ClickHouseClient; database?: string } {
   if (spec.mode !== 'kafka-clickhouse-http') {
@@ -128,6 +129,7 @@ export async function kafkaToClickHouse(spec: PipelineSpec): Promise<PipelineRes
   await emitter.close();
   await worker.stop();
   await transport.close();
+  if (database) await client.command({ query: `DROP DATABASE \`${database}\`` });
   await sink.close();
   return pipelineResult(spec, written() - base, dropped, reading);
 }

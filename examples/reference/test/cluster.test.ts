@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { createClient } from '@clickhouse/client';
 import { type ClickEvent, recordToObject } from '@linkpulse/core';
+import { makeClick } from '@linkpulse/core/testing';
+import { ClickHouseSink } from '@linkpulse/sinks/clickhouse';
 import { Cluster as RedisCluster } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +29,8 @@ const FAULT_LOAD = 6_000;
 const KILL_AFTER = 2_000;
 const PARTITIONS = 2;
 /** A range that starts before the apps' `RECENT_STATS_DAYS` (90): answered from ClickHouse. */
-const HISTORY_FROM = () => new Date(Date.now() - 100 * 86_400_000).toISOString();
+const DAY = 86_400_000;
+const HISTORY_FROM = () => new Date(Date.now() - 100 * DAY).toISOString();
 
 async function metricsOf(node: NodeProcess): Promise<Map<string, Family>> {
   const response = await fetch(`${node.url}/metrics`);
@@ -221,6 +225,27 @@ describe.skipIf(!redis || !kafka || !clickhouse || !nginx)(
       );
       expect(fromWorker).toBe(expected);
     }, 300_000);
+
+    it('answers ranges older than RECENT_STATS_DAYS from ClickHouse on every app node', async () => {
+      // A click that only ClickHouse has, 95 days old, written straight into its tables:
+      // app nodes reading such ranges from the Redis counters would report none.
+      const [code] = await createLinks({ url: cluster.lbUrl, apiKey: cluster.apiKey, count: 1 });
+      const sink = new ClickHouseSink({ client: createClient({ url: cluster.clickhouseUrl }) });
+      try {
+        await sink.write([makeClick({ code, ts: Date.now() - 95 * DAY })]);
+      } finally {
+        await sink.close();
+      }
+      for (const app of cluster.apps) {
+        const stats = (query: string) =>
+          totalFrom((c) => `${app.url}/api/links/${c}/stats${query}`, [code!]);
+        expect({ app: app.name, history: await stats(`?from=${HISTORY_FROM()}`) }).toEqual({
+          app: app.name,
+          history: 1,
+        });
+        expect(await stats('')).toBe(0);
+      }
+    });
 
     it('serves Prometheus text that parses from every process, with every metric the dashboard and alert rules use', async () => {
       const names = new Set<string>();

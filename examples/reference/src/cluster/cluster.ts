@@ -103,19 +103,23 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
   try {
     progress('starting Redis, the Kafka-protocol broker and ClickHouse');
-    [redis, kafka, clickhouse] = await Promise.all([
-      startRedisFor(options.redisCluster),
+    // Each service is recorded as soon as it runs, and every start is waited for before a
+    // failure is thrown: `stop()` then stops the others instead of leaving them behind.
+    const starting = [
+      startRedisFor(options.redisCluster).then((started) => (redis = started)),
       startKafkaMock({
         brokers: 3,
         topics: { [topic]: options.partitions ?? 2, [`${topic}.dlq`]: 1 },
-      }),
-      startClickHouse(),
-    ]);
+      }).then((started) => (kafka = started)),
+      startClickHouse().then((started) => (clickhouse = started)),
+    ] as const;
+    await Promise.allSettled(starting);
+    const [redisUp, kafkaUp, clickhouseUp] = await Promise.all(starting);
     const common = {
-      ...redis.env,
-      KAFKA_BROKERS: kafka.brokers.join(','),
+      ...redisUp.env,
+      KAFKA_BROKERS: kafkaUp.brokers.join(','),
       KAFKA_TOPIC: topic,
-      CLICKHOUSE_URL: clickhouse.url,
+      CLICKHOUSE_URL: clickhouseUp.url,
       LINKPULSE_API_KEY: apiKey,
       LOG_LEVEL: options.logLevel ?? 'warn',
       HOST: '127.0.0.1',
@@ -176,9 +180,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       dir,
       lbUrl: `http://127.0.0.1:${nginx.port}`,
       accessLog: join(nginx.dir, 'access.log'),
-      redisEnv: redis.env,
-      kafkaBrokers: kafka.brokers,
-      clickhouseUrl: clickhouse.url,
+      redisEnv: redisUp.env,
+      kafkaBrokers: kafkaUp.brokers,
+      clickhouseUrl: clickhouseUp.url,
       topic,
       apiKey,
       apps,
