@@ -26,7 +26,7 @@ export interface ClickHouseServerOptions {
 export interface ClickHouseServer {
   /** `http://127.0.0.1:<port>`, for `@clickhouse/client`'s `url`. */
   readonly url: string;
-  /** The server's process id (for CPU accounting and pinning). */
+  /** The server's process id (for CPU accounting and pinning); a new one after `restart`. */
   readonly pid: number;
   /**
    * Stops the server (SIGKILL: a graceful shutdown waits for clients' idle keep-alive
@@ -35,6 +35,10 @@ export interface ClickHouseServer {
    * removes the directory itself (which is why no exit handler SIGKILLs it).
    */
   stop(): Promise<void>;
+  /** SIGKILLs the server (for fault tests) and waits for it to exit; its data stays. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port and data (killing it first if it runs). */
+  restart(): Promise<void>;
 }
 
 const DEFAULT_START_TIMEOUT_MS = 30_000;
@@ -51,23 +55,54 @@ export async function startClickHouse(
   const binary = await compileC(SOURCE, ['-ldl', '-pthread'], 'gcc');
   const library = libchdbPath();
   const dir = await mkdtemp(join(tmpdir(), 'linkpulse-clickhouse-'));
+  const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  const launch = (port: number) =>
+    launchServer(binary, [library, dir, String(port)], dir, timeoutMs);
   try {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const child = spawn(binary, [library, dir, String(port)], {
-        stdio: ['pipe', 'ignore', 'pipe'],
-      });
-      const url = `http://127.0.0.1:${port}`;
       try {
-        await waitUntilServing(child, url, dir, options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
-        return { url, pid: child.pid!, stop: () => stop(child, dir) };
+        let child = await launch(port);
+        const url = `http://127.0.0.1:${port}`;
+        return {
+          url,
+          get pid() {
+            return child.pid!;
+          },
+          stop: async () => {
+            await kill(child);
+            await rm(dir, { recursive: true, force: true });
+          },
+          kill: () => kill(child),
+          restart: async () => {
+            await kill(child);
+            child = await launch(port);
+          },
+        };
       } catch (error) {
-        await kill(child);
         if (attempt >= PORT_ATTEMPTS || !(error instanceof PortTaken)) throw error;
       }
     }
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Runs the launcher; resolves with it once it serves, or kills it and rejects. */
+async function launchServer(
+  binary: string,
+  args: string[],
+  dir: string,
+  timeoutMs: number,
+): Promise<ChildProcess> {
+  const port = args[2];
+  const child = spawn(binary, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  try {
+    await waitUntilServing(child, `http://127.0.0.1:${port}`, dir, timeoutMs);
+    return child;
+  } catch (error) {
+    await kill(child);
     throw error;
   }
 }
@@ -116,12 +151,7 @@ async function waitUntilServing(
   throw new Error(`clickhouse-server did not answer within ${timeoutMs} ms: ${stderr.trim()}`);
 }
 
-/** SIGKILLs the server (its data is thrown away anyway) and removes its directory. */
-async function stop(child: ChildProcess, dir: string): Promise<void> {
-  await kill(child);
-  await rm(dir, { recursive: true, force: true });
-}
-
+/** SIGKILLs the launcher (a graceful stop waits for clients' idle keep-alive connections). */
 async function kill(child: ChildProcess): Promise<void> {
   const exited = exitOf(child);
   child.kill('SIGKILL');

@@ -245,6 +245,49 @@ for (const backend of testBackends('safety')) {
       await flaky.close();
     });
 
+    it('sends an insert whose outcome was unknown when write gave up once more, in the next write or in close, and counts it once', async () => {
+      const dropped = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      for (const finish of ['write', 'close'] as const) {
+        const sinkClient = backend.client();
+        const exec = sinkClient.exec.bind(sinkClient);
+        const spy = vi
+          .spyOn(sinkClient, 'exec')
+          // The insert lands, the answer is lost, and the retry cannot reach the server.
+          .mockImplementationOnce(async (params) => {
+            await finished((await exec(params)).stream.resume());
+            throw dropped();
+          })
+          .mockImplementationOnce(async () => {
+            throw dropped();
+          });
+        const sink = new ClickHouseSink({
+          client: sinkClient,
+          database: db,
+          retry: { attempts: 2, initialDelayMs: 1, maxDelayMs: 5 },
+        });
+        const code = `unknown-outcome-${finish}`;
+        const clicks = [
+          makeClick({ code, ts, visitorId: 'a' }),
+          makeClick({ code, ts, visitorId: 'b' }),
+        ];
+        await expect(sink.write(clicks)).rejects.toMatchObject({ permanent: false });
+        if (finish === 'write') {
+          await sink.write([makeClick({ code, ts: ts + 1, visitorId: 'c' })]);
+          // The kept insert went first (its token: dropped by the server), then the new one.
+          expect(spy).toHaveBeenCalledTimes(4);
+          const stats = await sink.stats(code, range);
+          expect([stats.total, stats.unique]).toEqual([3, 3]);
+          await sink.close();
+        } else {
+          await sink.close();
+          expect(spy).toHaveBeenCalledTimes(3);
+          const reader = new ClickHouseSink({ client: backend.client(), database: db });
+          expect((await reader.stats(code, range)).total).toBe(2);
+          await reader.close();
+        }
+      }
+    });
+
     it('repairs the views a failed insert missed when it retries, counting nothing twice', async () => {
       // An extra view that fails like a busy server (TOO_MANY_PARTS) while `chaos_flag` has a
       // row: the insert fails after the raw table (and maybe some views) took the rows.

@@ -12,6 +12,7 @@ import {
   type StatsReader,
   sinkRetryPolicy,
 } from '@linkpulse/core';
+import { ClickHouseSinkError } from './errors.js';
 import { withRetry } from './retry.js';
 import {
   dateTimeText,
@@ -85,6 +86,12 @@ SETTINGS async_insert = 0, insert_deduplicate = 1, insert_deduplication_token = 
 FORMAT JSONCompactColumns`;
 }
 
+/** One INSERT: its statement (with the deduplication token) and its rows. */
+interface Insert {
+  query: string;
+  body: string;
+}
+
 /**
  * Writes enriched clicks to ClickHouse and reads stats back from its aggregates. Each
  * `write` sends ONE `INSERT … FORMAT JSONCompactColumns` of the batch into the raw `clicks`
@@ -97,6 +104,12 @@ FORMAT JSONCompactColumns`;
  * land is dropped by the server, views included; and the raw table is a
  * ReplacingMergeTree keyed by event id. Writes of one sink run one at a time.
  *
+ * An insert whose outcome is unknown when `write` gives up (the connection failed, the
+ * server went away mid-insert) may have reached the raw table and only some of the views.
+ * A later write would find its events in the raw table and leave them out, so the views
+ * would stay short: the sink therefore keeps that insert and sends it again, same rows and
+ * token, before anything else — in the next `write` or in `close`.
+ *
  * Failures are retried with backoff when transient and thrown as `ClickHouseSinkError`
  * (`permanent: true` for bad credentials, a missing database or rejected data).
  */
@@ -105,6 +118,8 @@ export class ClickHouseSink implements ClickSink, StatsReader {
   readonly #database: string;
   readonly #retry: Required<SinkRetryOptions>;
   #tail: Promise<unknown> = Promise.resolve();
+  /** An insert that failed with an unknown outcome: sent again before any other. */
+  #unfinished: Insert | undefined;
 
   constructor(options: ClickHouseSinkOptions) {
     this.#client = options.client;
@@ -128,13 +143,21 @@ export class ClickHouseSink implements ClickSink, StatsReader {
     return buildLinkStats(code, range, rows);
   }
 
-  /** Waits for the writes in progress, then closes the client. */
+  /**
+   * Waits for the writes in progress, sends an insert that failed with an unknown outcome
+   * once more (its failure is thrown, after the client is closed), then closes the client.
+   */
   async close(): Promise<void> {
     await this.#tail;
-    await this.#client.close();
+    try {
+      if (this.#unfinished) await this.#insert(this.#unfinished);
+    } finally {
+      await this.#client.close();
+    }
   }
 
   async #write(batch: readonly EnrichedClick[]): Promise<void> {
+    if (this.#unfinished) await this.#insert(this.#unfinished);
     const clicks = distinctById(batch);
     if (clicks.length === 0) return;
     const existing = await withRetry('duplicate check', this.#retry, () =>
@@ -142,15 +165,33 @@ export class ClickHouseSink implements ClickSink, StatsReader {
     );
     const fresh = existing.size === 0 ? clicks : clicks.filter((click) => !existing.has(click.id));
     if (fresh.length === 0) return;
-    const query = insertSql(this.#database, deduplicationToken(fresh));
-    const body = rawColumnsText(fresh);
-    // Retries send the same rows with the same token: if an earlier attempt landed (in
-    // the raw table or in some of the views), the server drops it there and fills in
-    // what is missing.
-    await withRetry('insert', this.#retry, async () => {
-      const { stream } = await this.#client.exec({ query, values: Readable.from([body]) });
-      await finished(stream.resume());
+    await this.#insert({
+      query: insertSql(this.#database, deduplicationToken(fresh)),
+      body: rawColumnsText(fresh),
     });
+  }
+
+  /**
+   * Sends one insert, retrying it. Retries send the same rows with the same token: if an
+   * earlier attempt landed (in the raw table or in some of the views), the server drops it
+   * there and fills in what is missing. Unless ClickHouse refused it (a permanent error:
+   * nothing landed), an insert that still fails is kept as {@link #unfinished}.
+   */
+  async #insert(insert: Insert): Promise<void> {
+    try {
+      await withRetry('insert', this.#retry, async () => {
+        const { stream } = await this.#client.exec({
+          query: insert.query,
+          values: Readable.from([insert.body]),
+        });
+        await finished(stream.resume());
+      });
+      this.#unfinished = undefined;
+    } catch (error) {
+      this.#unfinished =
+        error instanceof ClickHouseSinkError && error.permanent ? undefined : insert;
+      throw error;
+    }
   }
 
   /**
