@@ -28,6 +28,9 @@ const FIRST_LOAD = 20_000;
 const FAULT_LOAD = 6_000;
 const KILL_AFTER = 2_000;
 const PARTITIONS = 2;
+/** How long ClickHouse stays down in the outage test. */
+const CLICKHOUSE_DOWN_MS = 5_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A range that starts before the apps' `RECENT_STATS_DAYS` (90): answered from ClickHouse. */
 const DAY = 86_400_000;
 const HISTORY_FROM = () => new Date(Date.now() - 100 * DAY).toISOString();
@@ -230,7 +233,7 @@ describe.skipIf(!redis || !kafka || !clickhouse || !nginx)(
       // A click that only ClickHouse has, 95 days old, written straight into its tables:
       // app nodes reading such ranges from the Redis counters would report none.
       const [code] = await createLinks({ url: cluster.lbUrl, apiKey: cluster.apiKey, count: 1 });
-      const sink = new ClickHouseSink({ client: createClient({ url: cluster.clickhouseUrl }) });
+      const sink = new ClickHouseSink({ client: createClient({ url: cluster.clickhouse.url }) });
       try {
         await sink.write([makeClick({ code, ts: Date.now() - 95 * DAY })]);
       } finally {
@@ -291,6 +294,29 @@ describe.skipIf(!redis || !kafka || !clickhouse || !nginx)(
       await caughtUp(30_000);
       // The survivor handled clicks from partitions that were the victim's.
       expect((await eventsOf(survivor!)) - survivorBefore).toBeGreaterThan(FAULT_LOAD / 2);
+    }, 300_000);
+
+    it('keeps the counts exact when ClickHouse is SIGKILLed mid-load and comes back 5 s later: every redirect answered, every click counted once in both sinks', async () => {
+      const sinkErrors = async () =>
+        sampleValue(await metricsOf(cluster.workers[0]!), 'linkpulse_sink_write_errors_total');
+      const errorsBefore = await sinkErrors();
+      let restarted: Promise<void> | undefined;
+      const result = await loadWithFault(async () => {
+        await cluster.clickhouse.kill();
+        restarted = sleep(CLICKHOUSE_DOWN_MS).then(() => cluster.clickhouse.restart());
+      });
+      expect(result.errors).toBe(0);
+      expect(result.statuses).toEqual({ 302: FAULT_LOAD });
+      await restarted;
+      expected += FAULT_LOAD;
+      const started = Date.now();
+      await countsReach(expected, 120_000);
+      await caughtUp(30_000);
+      // The outage reached the worker: its ClickHouse writes failed meanwhile.
+      expect(await sinkErrors()).toBeGreaterThan(errorsBefore);
+      console.info(
+        `[cluster] ClickHouse down ${CLICKHOUSE_DOWN_MS / 1000} s mid-load: counts exact ${((Date.now() - started) / 1000).toFixed(1)} s after its restart`,
+      );
     }, 300_000);
 
     it('drains an app node stopped with SIGTERM mid-load (a rolling restart): every redirect answered, every click counted', async () => {

@@ -26,7 +26,7 @@ ${Object.entries(cluster.redisEnv)
   .map(([name, value]) => `  ${name}=${value}`)
   .join('\n')}
   KAFKA_BROKERS=${cluster.kafkaBrokers.join(',')}
-  CLICKHOUSE_URL=${cluster.clickhouseUrl}
+  CLICKHOUSE_URL=${cluster.clickhouse.url}
   LINKPULSE_API_KEY=${cluster.apiKey}
 
 Try:

@@ -55,8 +55,8 @@ export interface Cluster {
   /** How the processes reach Redis: `REDIS_URL`, or `REDIS_CLUSTER_NODES` (and `REDIS_PASSWORD`). */
   readonly redisEnv: Readonly<Record<string, string>>;
   readonly kafkaBrokers: readonly string[];
-  /** ClickHouse's HTTP interface (`CLICKHOUSE_URL` of the workers and apps). */
-  readonly clickhouseUrl: string;
+  /** ClickHouse over HTTP (its `url` is the workers' and apps' `CLICKHOUSE_URL`); `kill` and `restart` serve fault tests. */
+  readonly clickhouse: ClickHouseServer;
   readonly topic: string;
   readonly apiKey: string;
   readonly apps: readonly NodeProcess[];
@@ -182,7 +182,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       accessLog: join(nginx.dir, 'access.log'),
       redisEnv: redisUp.env,
       kafkaBrokers: kafkaUp.brokers,
-      clickhouseUrl: clickhouseUp.url,
+      clickhouse: clickhouseUp,
       topic,
       apiKey,
       apps,
