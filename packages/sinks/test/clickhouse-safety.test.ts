@@ -272,9 +272,17 @@ for (const backend of testBackends('safety')) {
         ];
         await expect(sink.write(clicks)).rejects.toMatchObject({ permanent: false });
         if (finish === 'write') {
-          await sink.write([makeClick({ code, ts: ts + 1, visitorId: 'c' })]);
+          // A server that cannot be reached keeps the insert, and the failure names it.
+          const refused = () =>
+            Object.assign(new Error('connect ECONNREFUSED'), { syscall: 'connect' });
+          spy.mockRejectedValueOnce(refused()).mockRejectedValueOnce(refused());
+          const next = [makeClick({ code, ts: ts + 1, visitorId: 'c' })];
+          await expect(sink.write(next)).rejects.toThrow(
+            /resend of an insert of unknown outcome failed after 2 attempts/,
+          );
+          await sink.write(next);
           // The kept insert went first (its token: dropped by the server), then the new one.
-          expect(spy).toHaveBeenCalledTimes(4);
+          expect(spy).toHaveBeenCalledTimes(6);
           const stats = await sink.stats(code, range);
           expect([stats.total, stats.unique]).toEqual([3, 3]);
           await sink.close();
@@ -286,6 +294,35 @@ for (const backend of testBackends('safety')) {
           await reader.close();
         }
       }
+    });
+
+    it('does not keep an insert that never reached the server, which another sink may write in a different batch', async () => {
+      // The server was down: every attempt of sink A failed to connect. The transport hands
+      // the events to sink B (another worker), which writes them within a bigger batch (another
+      // token); A's next write must not send them again.
+      const refused = () =>
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), {
+          code: 'ECONNREFUSED',
+          syscall: 'connect',
+        });
+      const sinkClient = backend.client();
+      const spy = vi
+        .spyOn(sinkClient, 'exec')
+        .mockRejectedValueOnce(refused())
+        .mockRejectedValueOnce(refused());
+      const retry = { attempts: 2, initialDelayMs: 1, maxDelayMs: 5 };
+      const a = new ClickHouseSink({ client: sinkClient, database: db, retry });
+      const b = new ClickHouseSink({ client: backend.client(), database: db, retry });
+      const code = 'never-reached';
+      const clicks = ['a', 'b', 'c'].map((visitorId, i) =>
+        makeClick({ code, ts: ts + i, visitorId }),
+      );
+      await expect(a.write(clicks.slice(0, 2))).rejects.toMatchObject({ permanent: false });
+      await b.write(clicks);
+      await a.write([makeClick({ code, ts: ts + 3, visitorId: 'd' })]);
+      expect((await a.stats(code, range)).total).toBe(4);
+      expect(spy).toHaveBeenCalledTimes(3);
+      await Promise.all([a.close(), b.close()]);
     });
 
     it('repairs the views a failed insert missed when it retries, counting nothing twice', async () => {

@@ -12,7 +12,7 @@ import {
   type StatsReader,
   sinkRetryPolicy,
 } from '@linkpulse/core';
-import { ClickHouseSinkError } from './errors.js';
+import { ClickHouseSinkError, failedToConnect } from './errors.js';
 import { withRetry } from './retry.js';
 import {
   dateTimeText,
@@ -174,22 +174,36 @@ export class ClickHouseSink implements ClickSink, StatsReader {
   /**
    * Sends one insert, retrying it. Retries send the same rows with the same token: if an
    * earlier attempt landed (in the raw table or in some of the views), the server drops it
-   * there and fills in what is missing. Unless ClickHouse refused it (a permanent error:
-   * nothing landed), an insert that still fails is kept as {@link #unfinished}.
+   * there and fills in what is missing. An insert that still fails is kept as
+   * {@link #unfinished} when an attempt (or an earlier call) may have reached the server:
+   * not when every attempt failed to connect (nothing landed, and another sink may write
+   * its events, cut into other batches, before this one writes again), nor when ClickHouse
+   * refused it (a permanent error: sending it again cannot succeed).
    */
   async #insert(insert: Insert): Promise<void> {
+    const resend = insert === this.#unfinished;
+    let reached = resend;
     try {
-      await withRetry('insert', this.#retry, async () => {
-        const { stream } = await this.#client.exec({
-          query: insert.query,
-          values: Readable.from([insert.body]),
-        });
-        await finished(stream.resume());
-      });
+      await withRetry(
+        resend ? 'resend of an insert of unknown outcome' : 'insert',
+        this.#retry,
+        async () => {
+          try {
+            const { stream } = await this.#client.exec({
+              query: insert.query,
+              values: Readable.from([insert.body]),
+            });
+            await finished(stream.resume());
+          } catch (error) {
+            reached ||= !failedToConnect(error);
+            throw error;
+          }
+        },
+      );
       this.#unfinished = undefined;
     } catch (error) {
-      this.#unfinished =
-        error instanceof ClickHouseSinkError && error.permanent ? undefined : insert;
+      const permanent = error instanceof ClickHouseSinkError && error.permanent;
+      this.#unfinished = reached && !permanent ? insert : undefined;
       throw error;
     }
   }

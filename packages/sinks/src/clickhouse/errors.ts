@@ -61,6 +61,15 @@ export function isTransientError(error: unknown): boolean {
 }
 
 /**
+ * True when `error` is a failure to connect (refused, unreachable, DNS): the request never
+ * reached the server, so nothing of it can have landed.
+ */
+export function failedToConnect(error: unknown): boolean {
+  const syscall = (error as { syscall?: unknown } | null)?.syscall;
+  return syscall === 'connect' || syscall === 'getaddrinfo';
+}
+
+/**
  * What the ClickHouse sink and reader throw when the server fails them. `permanent` says
  * whether retrying can help: `true` for bad credentials, a missing database or table,
  * rejected SQL or data; `false` for transient failures that outlasted the retries.
