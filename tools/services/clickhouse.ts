@@ -46,6 +46,7 @@ const POLL_MS = 100;
 /** Longest wait for one readiness probe: whatever holds the port may accept and never answer. */
 const PROBE_TIMEOUT_MS = 2_000;
 const PORT_ATTEMPTS = 3;
+const STDERR_TAIL_CHARS = 4_000;
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'clickhouse-server.c');
 
 /** Starts a ClickHouse HTTP endpoint on a free loopback port in a fresh temporary directory. */
@@ -56,8 +57,7 @@ export async function startClickHouse(
   const library = libchdbPath();
   const dir = await mkdtemp(join(tmpdir(), 'linkpulse-clickhouse-'));
   const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
-  const launch = (port: number) =>
-    launchServer(binary, [library, dir, String(port)], dir, timeoutMs);
+  const launch = (port: number) => launchServer(binary, library, dir, port, timeoutMs);
   try {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
@@ -92,12 +92,12 @@ export async function startClickHouse(
 /** Runs the launcher; resolves with it once it serves, or kills it and rejects. */
 async function launchServer(
   binary: string,
-  args: string[],
+  library: string,
   dir: string,
+  port: number,
   timeoutMs: number,
 ): Promise<ChildProcess> {
-  const port = args[2];
-  const child = spawn(binary, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(binary, [library, dir, String(port)], { stdio: ['pipe', 'ignore', 'pipe'] });
   try {
     await waitUntilServing(child, `http://127.0.0.1:${port}`, dir, timeoutMs);
     return child;
@@ -122,7 +122,8 @@ async function waitUntilServing(
 ): Promise<void> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
+    // The pipe is read for as long as the server runs; only its tail is kept.
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
   });
   let exited = false;
   child.once('exit', () => {
