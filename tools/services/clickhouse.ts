@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileC, errorMessage } from './compile-c.js';
 import { freePort } from './free-port.js';
+import { signalAndWait } from './signal.js';
 
 /**
  * ClickHouse's HTTP interface for tests and local runs, without a clickhouse-server
@@ -70,12 +71,12 @@ export async function startClickHouse(
             return child.pid!;
           },
           stop: async () => {
-            await kill(child);
+            await signalAndWait(child, 'SIGKILL');
             await rm(dir, { recursive: true, force: true });
           },
-          kill: () => kill(child),
+          kill: () => signalAndWait(child, 'SIGKILL'),
           restart: async () => {
-            await kill(child);
+            await signalAndWait(child, 'SIGKILL');
             child = await launch(port);
           },
         };
@@ -102,7 +103,7 @@ async function launchServer(
     await waitUntilServing(child, `http://127.0.0.1:${port}`, dir, timeoutMs);
     return child;
   } catch (error) {
-    await kill(child);
+    await signalAndWait(child, 'SIGKILL');
     throw error;
   }
 }
@@ -150,18 +151,6 @@ async function waitUntilServing(
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   throw new Error(`clickhouse-server did not answer within ${timeoutMs} ms: ${stderr.trim()}`);
-}
-
-/** SIGKILLs the launcher (a graceful stop waits for clients' idle keep-alive connections). */
-async function kill(child: ChildProcess): Promise<void> {
-  const exited = exitOf(child);
-  child.kill('SIGKILL');
-  await exited;
-}
-
-function exitOf(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /** libchdb.so of the installed chdb package (its platform package holds it). */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { killOnExit } from './kill-on-exit.js';
+import { signalAndWait } from './signal.js';
 
 /** How to start a throw-away `redis-server`. */
 export interface RedisServerOptions {
@@ -270,14 +271,6 @@ export function ping(port: number, timeoutMs = 500): Promise<boolean> {
       reply += chunk.toString('latin1');
       if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
     });
-  });
-}
-
-function signalAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
   });
 }
 
