@@ -1,0 +1,8 @@
+import { createShortener } from '@linkpulse/core';
+import { linkpulseRouter } from '@linkpulse/express';
+import { linkpulse } from '@linkpulse/fastify';
+import express from 'express';
+import Fastify from 'fastify';
+import run from './run.cjs';
+
+await run('ESM', { createShortener, linkpulseRouter, linkpulse, express, Fastify });
