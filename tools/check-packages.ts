@@ -2,9 +2,9 @@
  * Packs every published package (`packages/*`) as npm would receive it and checks the
  * tarball: publint (package.json fields, exports, files) and Are the Types Wrong (types and
  * JavaScript resolve for every entry point under node10, node16 from CJS and from ESM, and
- * bundler resolution); then installs the core and adapter tarballs with npm into an empty
- * project, as an app would, and runs `package-smoke/` there from ESM and from CJS. Exits
- * non-zero on any problem. Run by `pnpm check:packages`.
+ * bundler resolution); then installs the core, adapter and embedded tarballs with npm into
+ * an empty project, as an app would, and runs `package-smoke/` there from ESM and from CJS.
+ * Exits non-zero on any problem. Run by `pnpm check:packages`.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,7 +56,11 @@ try {
     check(`publint ${tarball}`, bin('publint'), [path, '--strict']);
     check(`attw ${tarball}`, bin('attw'), [path, '--format', 'table-flipped']);
   }
-  smokeTest(tarballs.filter((file) => /^linkpulse-(core|express|fastify)-/.test(file)));
+  smokeTest(
+    tarballs.filter((file) =>
+      /^linkpulse-(core|express|fastify|embedded|stores|sinks)-/.test(file),
+    ),
+  );
 } finally {
   rmSync(out, { recursive: true, force: true });
 }

@@ -1,7 +1,11 @@
 // The consumer smoke test of `pnpm check:packages`: what an app does right after
-// `npm install @linkpulse/core @linkpulse/express @linkpulse/fastify`, given the modules as the
-// app's module system loaded them (smoke.mjs: ESM builds, smoke.cjs: CJS builds).
+// `npm install @linkpulse/core @linkpulse/express @linkpulse/fastify @linkpulse/embedded`,
+// given the modules as the app's module system loaded them (smoke.mjs: ESM builds,
+// smoke.cjs: CJS builds).
 const assert = require('node:assert/strict');
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
 
 const BROWSER =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
@@ -66,9 +70,29 @@ async function viaFastify({ createShortener, linkpulse, Fastify }) {
   }
 }
 
-/** Runs both adapters end to end; `label` names the module system in the output. */
+// The analytics thread's module is found beside the built entry point (ESM or CJS).
+async function viaEmbedded({ createEmbedded }) {
+  const dir = mkdtempSync(join(tmpdir(), 'linkpulse-smoke-'));
+  const shortener = await createEmbedded({ dbPath: join(dir, 'links.db'), secret: 'smoke' });
+  try {
+    const link = await shortener.shorten({ url: 'https://example.com/embedded' });
+    assert.equal((await shortener.resolve(link.code)).status, 'found');
+    shortener.recordClick({ code: link.code, ip: '203.0.113.9', userAgent: BROWSER });
+    const stats = await eventually(
+      () => shortener.stats(link.code),
+      (body) => body.total === 1,
+    );
+    assert.equal(stats.total, 1, 'the click reaches SQLite through the analytics thread');
+  } finally {
+    await shortener.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs both adapters and the embedded shortener end to end; `label` names the module system in the output. */
 module.exports = async function run(label, modules) {
   await viaExpress(modules);
   await viaFastify(modules);
-  console.log(`${label}: Express router and Fastify plugin answer, clicks reach the stats`);
+  await viaEmbedded(modules);
+  console.log(`${label}: both adapters and the embedded shortener answer, clicks reach the stats`);
 };
