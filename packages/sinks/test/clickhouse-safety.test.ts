@@ -9,10 +9,12 @@ import {
   isTransientError,
   migrate,
   type RawClickRow,
+  ROLLUP_TABLES,
   toRawRow,
 } from '@linkpulse/sinks/clickhouse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testBackends } from './clickhouse-backend.js';
+import { startDroppingProxy } from './dropping-proxy.js';
 
 const DAY = 86_400_000;
 const ts = Date.UTC(2024, 5, 1, 12);
@@ -32,6 +34,19 @@ const INJECTIONS = [
   '{code:String}',
   'a\nb\t"c"',
 ];
+
+/** Retries of the fault tests: two attempts, no waiting to speak of. */
+const FAST_RETRY = { attempts: 2, initialDelayMs: 1, maxDelayMs: 5 };
+
+/** What the client throws when the connection drops after the request went out. */
+const dropped = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+/** What the client throws when the server cannot be reached. */
+const refused = () =>
+  Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), {
+    code: 'ECONNREFUSED',
+    syscall: 'connect',
+  });
 
 /** A localhost port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -59,6 +74,58 @@ for (const backend of testBackends('safety')) {
           ).json<{ n: string }>()
         )[0]!.n,
       );
+    /**
+     * Clicks and bots of `code` in each aggregate table (human clicks by device in the top
+     * tables), and its rows in the raw table (`clicks`), unmerged.
+     */
+    const counts = async (code: string): Promise<Record<string, number>> => {
+      const sums = Object.values(ROLLUP_TABLES).flatMap(({ totals, top }) => [
+        `(SELECT sum(clicks) + sum(bots) FROM {db:Identifier}.${totals} WHERE code = {code:String}) AS ${totals}`,
+        `(SELECT sumIf(clicks, dim = 'devices') FROM {db:Identifier}.${top} WHERE code = {code:String}) AS ${top}`,
+      ]);
+      const [row] = await (
+        await client.query({
+          query: `SELECT ${sums.join(', ')},
+            (SELECT count() FROM {db:Identifier}.clicks WHERE code = {code:String}) AS clicks`,
+          query_params: { db, code },
+          format: 'JSONEachRow',
+        })
+      ).json<Record<string, string>>();
+      return Object.fromEntries(Object.entries(row!).map(([table, n]) => [table, Number(n)]));
+    };
+    /** {@link counts} when every table holds `n` clicks of the code. */
+    const everywhere = (n: number) =>
+      Object.fromEntries(
+        [...Object.values(ROLLUP_TABLES).flatMap((t) => [t.totals, t.top]), 'clicks'].map((t) => [
+          t,
+          n,
+        ]),
+      );
+    /**
+     * A client (and a spy on its `exec`, which sends the inserts) whose first `failures`
+     * inserts reach the server and land nowhere: over HTTP a proxy resets the connection once
+     * the request is in, forwarding nothing; in process (chDB), where there is no connection
+     * to cut, `exec` fails as after such a reset.
+     */
+    const landingNowhere = async (failures: number) => {
+      if (!backend.url) {
+        const inProcess = backend.client();
+        const exec = vi.spyOn(inProcess, 'exec');
+        for (let i = 0; i < failures; i++) exec.mockRejectedValueOnce(dropped());
+        return { client: inProcess, exec, stop: async () => {} };
+      }
+      const proxy = await startDroppingProxy(
+        backend.url,
+        (head) => /[?&]query=INSERT\+INTO\+/.test(head),
+        failures,
+      );
+      const proxied = createClient({
+        url: proxy.url,
+        keep_alive: { enabled: false },
+        log: { level: ClickHouseLogLevel.OFF },
+      });
+      return { client: proxied, exec: vi.spyOn(proxied, 'exec'), stop: () => proxy.close() };
+    };
 
     beforeAll(async () => {
       client = backend.client();
@@ -246,7 +313,6 @@ for (const backend of testBackends('safety')) {
     });
 
     it('sends an insert whose outcome was unknown when write gave up once more, in the next write or in close, and counts it once', async () => {
-      const dropped = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
       for (const finish of ['write', 'close'] as const) {
         const sinkClient = backend.client();
         const exec = sinkClient.exec.bind(sinkClient);
@@ -260,11 +326,7 @@ for (const backend of testBackends('safety')) {
           .mockImplementationOnce(async () => {
             throw dropped();
           });
-        const sink = new ClickHouseSink({
-          client: sinkClient,
-          database: db,
-          retry: { attempts: 2, initialDelayMs: 1, maxDelayMs: 5 },
-        });
+        const sink = new ClickHouseSink({ client: sinkClient, database: db, retry: FAST_RETRY });
         const code = `unknown-outcome-${finish}`;
         const clicks = [
           makeClick({ code, ts, visitorId: 'a' }),
@@ -273,15 +335,14 @@ for (const backend of testBackends('safety')) {
         await expect(sink.write(clicks)).rejects.toMatchObject({ permanent: false });
         if (finish === 'write') {
           // A server that cannot be reached keeps the insert, and the failure names it.
-          const refused = () =>
-            Object.assign(new Error('connect ECONNREFUSED'), { syscall: 'connect' });
           spy.mockRejectedValueOnce(refused()).mockRejectedValueOnce(refused());
           const next = [makeClick({ code, ts: ts + 1, visitorId: 'c' })];
           await expect(sink.write(next)).rejects.toThrow(
             /resend of an insert of unknown outcome failed after 2 attempts/,
           );
           await sink.write(next);
-          // The kept insert went first (its token: dropped by the server), then the new one.
+          // The kept insert, found in the raw table, went first (its token: dropped by the
+          // server), then the new one.
           expect(spy).toHaveBeenCalledTimes(6);
           const stats = await sink.stats(code, range);
           expect([stats.total, stats.unique]).toEqual([3, 3]);
@@ -300,19 +361,13 @@ for (const backend of testBackends('safety')) {
       // The server was down: every attempt of sink A failed to connect. The transport hands
       // the events to sink B (another worker), which writes them within a bigger batch (another
       // token); A's next write must not send them again.
-      const refused = () =>
-        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), {
-          code: 'ECONNREFUSED',
-          syscall: 'connect',
-        });
       const sinkClient = backend.client();
       const spy = vi
         .spyOn(sinkClient, 'exec')
         .mockRejectedValueOnce(refused())
         .mockRejectedValueOnce(refused());
-      const retry = { attempts: 2, initialDelayMs: 1, maxDelayMs: 5 };
-      const a = new ClickHouseSink({ client: sinkClient, database: db, retry });
-      const b = new ClickHouseSink({ client: backend.client(), database: db, retry });
+      const a = new ClickHouseSink({ client: sinkClient, database: db, retry: FAST_RETRY });
+      const b = new ClickHouseSink({ client: backend.client(), database: db, retry: FAST_RETRY });
       const code = 'never-reached';
       const clicks = ['a', 'b', 'c'].map((visitorId, i) =>
         makeClick({ code, ts: ts + i, visitorId }),
@@ -324,6 +379,70 @@ for (const backend of testBackends('safety')) {
       expect(spy).toHaveBeenCalledTimes(3);
       await Promise.all([a.close(), b.close()]);
     });
+
+    it('drops a kept insert that reached the server and landed nowhere, whose events another sink wrote in other batches, in the next write or in close', async () => {
+      // Every attempt of sink A's insert reaches the server and lands nowhere, so A keeps it.
+      // Its worker stops (or loses its partitions): the transport hands the events to sink B,
+      // which writes them cut otherwise (other tokens). Then A writes again, or closes.
+      for (const finish of ['write', 'close'] as const) {
+        const faulty = await landingNowhere(FAST_RETRY.attempts);
+        const a = new ClickHouseSink({ client: faulty.client, database: db, retry: FAST_RETRY });
+        const b = new ClickHouseSink({ client: backend.client(), database: db, retry: FAST_RETRY });
+        const code = `landed-nowhere-${finish}`;
+        const clicks = ['a', 'b', 'c', 'd', 'e'].map((visitorId, i) =>
+          makeClick({ code, ts: ts + i, visitorId }),
+        );
+        await expect(a.write(clicks.slice(0, 3))).rejects.toMatchObject({ permanent: false });
+        await b.write(clicks.slice(0, 2));
+        await b.write(clicks.slice(2, 4));
+        if (finish === 'write') await a.write(clicks.slice(4));
+        else await a.close();
+        expect(await counts(code)).toEqual(everywhere(finish === 'write' ? 5 : 4));
+        // A's two failed attempts, then its new insert only: the kept one was not sent.
+        expect(faulty.exec).toHaveBeenCalledTimes(finish === 'write' ? 3 : 2);
+        if (finish === 'write') await a.close();
+        await Promise.all([b.close(), faulty.stop()]);
+      }
+    });
+
+    // A client that gives up while the server goes on with its insert; chDB runs in process.
+    if (backend.url)
+      it('waits for an insert still running on the server after its client gave up, then sends it again and counts it once', async () => {
+        // A constraint that sleeps: each insert runs 1.5 s before the raw table takes its
+        // rows, and the sink's client gives up after 300 ms.
+        const alter = (change: string) =>
+          client.command({ query: `ALTER TABLE \`${db}\`.clicks ${change}` });
+        await alter('ADD CONSTRAINT slow CHECK sleepEachRow(0.5) = 0');
+        const sink = new ClickHouseSink({
+          client: createClient({
+            url: backend.url,
+            request_timeout: 300,
+            log: { level: ClickHouseLogLevel.OFF },
+          }),
+          database: db,
+          retry: { attempts: 1 },
+        });
+        const code = 'still-running';
+        const clicks = ['a', 'b', 'c', 'd'].map((visitorId, i) =>
+          makeClick({ code, ts: ts + i, visitorId }),
+        );
+        try {
+          await expect(sink.write(clicks.slice(0, 3))).rejects.toThrow(/Timeout/);
+          // The batch again, cut otherwise: its insert is not in the raw table yet, and runs.
+          await expect(sink.write(clicks.slice(1))).rejects.toThrow(
+            /lookup of an insert of unknown outcome failed .* still running on the server/,
+          );
+          await vi.waitFor(async () => expect(await counts(code)).toEqual(everywhere(3)), {
+            timeout: 10_000,
+            interval: 100,
+          });
+        } finally {
+          await alter('DROP CONSTRAINT slow');
+        }
+        await sink.write(clicks.slice(1));
+        expect(await counts(code)).toEqual(everywhere(4));
+        await sink.close();
+      });
 
     it('repairs the views a failed insert missed when it retries, counting nothing twice', async () => {
       // An extra view that fails like a busy server (TOO_MANY_PARTS) while `chaos_flag` has a

@@ -9,6 +9,7 @@ import {
   ROLLUP_TABLES,
 } from '@linkpulse/sinks/clickhouse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { applyMigrations, MIGRATIONS } from '../src/clickhouse/schema.js';
 import { testBackends } from './clickhouse-backend.js';
 
 const DAY = 86_400_000;
@@ -38,9 +39,9 @@ for (const backend of testBackends('schema')) {
     });
 
     it('migrates once, records the version, and is idempotent', async () => {
-      expect(await migrate(client, { database: db })).toEqual({ applied: [1], version: 1 });
-      expect(await migrate(client, { database: db })).toEqual({ applied: [], version: 1 });
-      expect(await count(MIGRATIONS_TABLE)).toBe(1);
+      expect(await migrate(client, { database: db })).toEqual({ applied: [1, 2], version: 2 });
+      expect(await migrate(client, { database: db })).toEqual({ applied: [], version: 2 });
+      expect(await count(MIGRATIONS_TABLE)).toBe(2);
       const tables = await rows<{
         name: string;
         engine: string;
@@ -61,6 +62,9 @@ for (const backend of testBackends('schema')) {
       expect(raw.create_table_query).toMatch(/non_replicated_deduplication_window = 10000/);
       expect(raw.create_table_query).toMatch(/`referer_host` LowCardinality\(String\)/);
       expect(raw.create_table_query).toMatch(/`ts` DateTime64\(3, 'UTC'\)/);
+      expect(raw.create_table_query).toMatch(
+        /`insert_token` LowCardinality\(String\) MATERIALIZED getSetting\('insert_deduplication_token'\)/,
+      );
       const ttl: Record<StatsInterval, RegExp | null> = {
         hour: /TTL bucket \+ toIntervalDay\(90\)/,
         day: /TTL bucket \+ toIntervalDay\(730\)/,
@@ -79,6 +83,53 @@ for (const backend of testBackends('schema')) {
       expect(byName.get(ROLLUP_TABLES.day.totals)!.create_table_query).toMatch(
         /`visitors` AggregateFunction\(uniqCombined64, String\)/,
       );
+    });
+
+    it('upgrades a version-1 schema: the rows it holds count as before, and later inserts record their token', async () => {
+      const old = `${db}_v1`;
+      const options = { database: old, rawTtlDays: null, hourlyTtlDays: null, dailyTtlDays: null };
+      expect(await applyMigrations(client, options, MIGRATIONS.slice(0, 1))).toEqual({
+        applied: [1],
+        version: 1,
+      });
+      const code = 'upgrade';
+      const ts = Date.UTC(2024, 5, 1, 12);
+      const clicks = Array.from({ length: 40 }, (_, i) =>
+        makeClick({ code, ts: ts + i * 60_000, visitorId: `v${i % 7}`, bot: i % 10 === 0 }),
+      );
+      const sink = new ClickHouseSink({ client: backend.client(), database: old });
+      await sink.write(clicks.slice(0, 20));
+      expect(await migrate(client, options)).toEqual({ applied: [2], version: 2 });
+      expect(await migrate(client, options)).toEqual({ applied: [], version: 2 });
+      await sink.write(clicks.slice(20));
+      // Everything again, cut otherwise: nothing changes.
+      await sink.write(clicks.slice(10, 30));
+      await sink.write(clicks);
+      const tokens = async () =>
+        (
+          await rows<{ token: string; n: string }>(
+            `SELECT insert_token AS token, count() AS n FROM {db:Identifier}.clicks
+             GROUP BY token ORDER BY token`,
+            { db: old },
+          )
+        ).map(({ token, n }) => [token, Number(n)]);
+      const expected = [
+        ['', 20],
+        [expect.stringMatching(/^linkpulse-[0-9a-f]{64}$/), 20],
+      ];
+      expect(await tokens()).toEqual(expected);
+      // Merges keep each row's token (the old rows' stays empty).
+      await client.command({ query: `OPTIMIZE TABLE \`${old}\`.clicks FINAL` });
+      expect(await tokens()).toEqual(expected);
+      const stats = await sink.stats(code, {
+        from: new Date(ts),
+        to: new Date(ts + 3_600_000),
+        interval: 'hour',
+        top: 5,
+      });
+      expect([stats.total, stats.bots, stats.unique]).toEqual([36, 4, 7]);
+      await sink.close();
+      await client.command({ query: `DROP DATABASE \`${old}\`` });
     });
 
     it('takes retention options and rejects nonsense', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
@@ -54,19 +55,35 @@ const CHECK_GAP_MS = 60_000;
 const CHECK_WINDOWS = 8;
 
 /**
- * Ids already in the raw table among the events of some codes within time ranges
- * (`from0`/`to0`, …): the text for `n` ranges at index `n - 1`, built once.
+ * Ids in the raw table among the events of some codes within time ranges (`from0`/`to0`,
+ * …), written by the insert whose token is `{token}` when `byToken`: the text for `n`
+ * ranges at index `n - 1`.
  */
-const EXISTING_IDS_SQL = Array.from({ length: CHECK_WINDOWS }, (_, last) => {
-  const ranges = Array.from(
-    { length: last + 1 },
-    (_, i) => `ts BETWEEN {from${i}:DateTime64(3, 'UTC')} AND {to${i}:DateTime64(3, 'UTC')}`,
-  );
-  return `SELECT id
+function rawIdsSql(byToken: boolean): readonly string[] {
+  return Array.from({ length: CHECK_WINDOWS }, (_, last) => {
+    const ranges = Array.from(
+      { length: last + 1 },
+      (_, i) => `ts BETWEEN {from${i}:DateTime64(3, 'UTC')} AND {to${i}:DateTime64(3, 'UTC')}`,
+    );
+    return `SELECT id
 FROM {db:Identifier}.{table:Identifier}
 WHERE code IN {codes:Array(String)}
-  AND (${ranges.join('\n    OR ')})`;
-});
+  AND (${ranges.join('\n    OR ')})${byToken ? '\n  AND insert_token = {token:String}' : ''}`;
+  });
+}
+
+/** The duplicate check's query: ids already in the raw table, whatever wrote them. */
+const EXISTING_IDS_SQL = rawIdsSql(false);
+
+/** Ids in the raw table written by one insert (column `insert_token`, schema version 2). */
+const INSERTED_IDS_SQL = rawIdsSql(true);
+
+/**
+ * Queries running on the server whose id starts with `{token}`: the attempts of the insert
+ * with that token (see {@link ClickHouseSink}'s `#insert`).
+ */
+const RUNNING_SQL = `SELECT count() AS n FROM system.processes
+WHERE startsWith(query_id, {token:String})`;
 
 /**
  * The INSERT of a batch whose `insert_deduplication_token` is `token` (hex, made by
@@ -86,10 +103,12 @@ SETTINGS async_insert = 0, insert_deduplicate = 1, insert_deduplication_token = 
 FORMAT JSONCompactColumns`;
 }
 
-/** One INSERT: its statement (with the deduplication token) and its rows. */
+/** One INSERT: its statement and rows, its deduplication token and its clicks. */
 interface Insert {
   query: string;
   body: string;
+  token: string;
+  clicks: readonly EnrichedClick[];
 }
 
 /**
@@ -107,8 +126,12 @@ interface Insert {
  * An insert whose outcome is unknown when `write` gives up (the connection failed, the
  * server went away mid-insert) may have reached the raw table and only some of the views.
  * A later write would find its events in the raw table and leave them out, so the views
- * would stay short: the sink therefore keeps that insert and sends it again, same rows and
- * token, before anything else — in the next `write` or in `close`.
+ * would stay short: the sink therefore keeps that insert and, before anything else — in
+ * the next `write` or in `close` — looks it up in the raw table (by the token each row
+ * records), once none of its attempts still runs on the server. Found, it is sent again,
+ * same rows and token (the server fills in the views that missed it); not found, it landed
+ * nowhere and is dropped, since another writer may have written its events meanwhile, cut
+ * into other batches (other tokens), which sending it again would count twice.
  *
  * Failures are retried with backoff when transient and thrown as `ClickHouseSinkError`
  * (`permanent: true` for bad credentials, a missing database or rejected data).
@@ -165,9 +188,12 @@ export class ClickHouseSink implements ClickSink, StatsReader {
     );
     const fresh = existing.size === 0 ? clicks : clicks.filter((click) => !existing.has(click.id));
     if (fresh.length === 0) return;
+    const token = deduplicationToken(fresh);
     await this.#insert({
-      query: insertSql(this.#database, deduplicationToken(fresh)),
+      query: insertSql(this.#database, token),
       body: rawColumnsText(fresh),
+      token,
+      clicks: fresh,
     });
   }
 
@@ -179,9 +205,17 @@ export class ClickHouseSink implements ClickSink, StatsReader {
    * not when every attempt failed to connect (nothing landed, and another sink may write
    * its events, cut into other batches, before this one writes again), nor when ClickHouse
    * refused it (a permanent error: sending it again cannot succeed).
+   *
+   * The kept insert is sent again only when {@link #landedInRaw}; otherwise it is dropped.
+   * Each attempt's query id starts with the token, which is how a later lookup sees the
+   * attempts still running on the server.
    */
   async #insert(insert: Insert): Promise<void> {
     const resend = insert === this.#unfinished;
+    if (resend && !(await this.#landedInRaw(insert))) {
+      this.#unfinished = undefined;
+      return;
+    }
     let reached = resend;
     try {
       await withRetry(
@@ -192,6 +226,7 @@ export class ClickHouseSink implements ClickSink, StatsReader {
             const { stream } = await this.#client.exec({
               query: insert.query,
               values: Readable.from([insert.body]),
+              query_id: `${insert.token}-${randomUUID()}`,
             });
             await finished(stream.resume());
           } catch (error) {
@@ -209,11 +244,35 @@ export class ClickHouseSink implements ClickSink, StatsReader {
   }
 
   /**
-   * Ids of `clicks` already in the raw table, looked up by code and by the time ranges of
-   * the clicks, gaps left out: a batch holding a few clicks of days ago reads the raw rows
-   * of those moments and of now, not of every day between.
+   * Whether rows of the kept `insert` are in the raw table: rows of its codes at its
+   * moments that its token wrote. ClickHouse commits an insert to the raw table before its
+   * views, so none there means no table took it. Asked once no attempt of it runs on the server any more
+   * (a client that timed out leaves its insert running, and it may land after a lookup
+   * that found nothing); while one does, this fails as transient. Retried with the sink's
+   * policy; its failure is thrown, and the insert stays kept.
    */
-  async #existingIds(clicks: readonly EnrichedClick[]): Promise<Set<string>> {
+  #landedInRaw(insert: Insert): Promise<boolean> {
+    return withRetry('lookup of an insert of unknown outcome', this.#retry, async () => {
+      const result = await this.#client.query({
+        query: RUNNING_SQL,
+        query_params: { token: insert.token },
+        format: 'JSONEachRow',
+      });
+      const [running] = await result.json<{ n: string | number }>();
+      if (Number(running?.n) > 0) {
+        throw new Error('an earlier attempt of it is still running on the server');
+      }
+      return (await this.#existingIds(insert.clicks, insert.token)).size > 0;
+    });
+  }
+
+  /**
+   * Ids of `clicks` already in the raw table (written by the insert of `token` only, when
+   * given), looked up by code and by the time ranges of the clicks, gaps left out: a batch
+   * holding a few clicks of days ago reads the raw rows of those moments and of now, not
+   * of every day between.
+   */
+  async #existingIds(clicks: readonly EnrichedClick[], token?: string): Promise<Set<string>> {
     const windows = timeWindows(
       clicks.map((click) => click.ts),
       CHECK_GAP_MS,
@@ -228,12 +287,13 @@ export class ClickHouseSink implements ClickSink, StatsReader {
     const existing = new Set<string>();
     for (let i = 0; i < codes.length; i += CODES_PER_CHECK) {
       const result = await this.#client.query({
-        query: EXISTING_IDS_SQL[windows.length - 1]!,
+        query: (token === undefined ? EXISTING_IDS_SQL : INSERTED_IDS_SQL)[windows.length - 1]!,
         query_params: {
           db: this.#database,
           table: RAW_TABLE,
           codes: codes.slice(i, i + CODES_PER_CHECK),
           ...ranges,
+          ...(token === undefined ? {} : { token }),
         },
         format: 'JSONEachRow',
       });

@@ -28,12 +28,18 @@ export interface ClickHouseSchemaOptions {
 }
 
 /** {@link ClickHouseSchemaOptions} with every field set and checked. */
-interface SchemaSettings {
+export interface SchemaSettings {
+  /** The database, checked. */
   db: string;
+  /** Retention of the raw table, days (`null`: forever). */
   rawTtlDays: number | null;
+  /** Retention of the hourly aggregates, days (`null`: forever). */
   hourlyTtlDays: number | null;
+  /** Retention of the daily aggregates, days (`null`: forever). */
   dailyTtlDays: number | null;
+  /** Retention of the monthly aggregates, days (`null`: forever). */
   monthlyTtlDays: number | null;
+  /** `non_replicated_deduplication_window` of every table. */
   deduplicationWindow: number;
 }
 
@@ -46,9 +52,12 @@ export interface MigrateResult {
 }
 
 /** One schema version: statements that are each safe to run again. */
-interface Migration {
+export interface Migration {
+  /** Its number: versions are applied in increasing order, each once. */
   version: number;
+  /** What it does, recorded with the version. */
   name: string;
+  /** Its DDL for a database and retention settings. */
   statements(settings: SchemaSettings): string[];
 }
 
@@ -170,14 +179,31 @@ GROUP BY code, bucket, dim, value`,
   ];
 }
 
+/**
+ * The raw table's `insert_token`: the `insert_deduplication_token` of the insert that wrote
+ * each row, computed by the server (`MATERIALIZED`: an insert cannot send it, and
+ * `SELECT *` leaves it out). Rows written before the column existed, or by an insert
+ * without a token, read `''`. The sink looks an insert of unknown outcome up by it.
+ */
+function insertTokenColumn(s: SchemaSettings): string {
+  return `ALTER TABLE \`${s.db}\`.${RAW_TABLE}
+  ADD COLUMN IF NOT EXISTS insert_token LowCardinality(String)
+  MATERIALIZED getSetting('insert_deduplication_token')`;
+}
+
 /** Every schema version, oldest first. Append new versions; never edit applied ones. */
-const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'raw clicks, hourly/daily/monthly aggregates and top dimensions',
     // The raw table comes first, each view right after its target, so every view sees
     // every insert from the moment it exists.
     statements: (s) => [rawTable(s), ...GRANULARITIES.flatMap((g) => rollup(s, g))],
+  },
+  {
+    version: 2,
+    name: 'raw clicks record the deduplication token of the insert that wrote them',
+    statements: (s) => [insertTokenColumn(s)],
   },
 ];
 
@@ -212,9 +238,21 @@ function schemaSettings(options: ClickHouseSchemaOptions): SchemaSettings {
  * Retention options apply when a table is created; change them later with
  * `ALTER TABLE … MODIFY TTL`. Server errors are thrown as they come.
  */
-export async function migrate(
+export function migrate(
   client: ClickHouseClient,
   options: ClickHouseSchemaOptions = {},
+): Promise<MigrateResult> {
+  return applyMigrations(client, options, MIGRATIONS);
+}
+
+/**
+ * {@link migrate} with the versions to apply given, oldest first: `MIGRATIONS.slice(0, n)`
+ * makes the schema of version `n` (as an older release left it), for upgrade tests.
+ */
+export async function applyMigrations(
+  client: ClickHouseClient,
+  options: ClickHouseSchemaOptions,
+  migrations: readonly Migration[],
 ): Promise<MigrateResult> {
   const settings = schemaSettings(options);
   const db = `\`${settings.db}\``;
@@ -237,7 +275,7 @@ ORDER BY version`,
     (await result.json<{ version: number | string }>()).map((r) => Number(r.version)),
   );
   const applied: number[] = [];
-  for (const migration of MIGRATIONS) {
+  for (const migration of migrations) {
     if (done.has(migration.version)) continue;
     for (const query of migration.statements(settings)) await client.command({ query });
     await client.insert({
@@ -248,5 +286,5 @@ ORDER BY version`,
     });
     applied.push(migration.version);
   }
-  return { applied, version: MIGRATIONS[MIGRATIONS.length - 1]!.version };
+  return { applied, version: migrations[migrations.length - 1]!.version };
 }
