@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { EnrichedClick } from '@linkpulse/core';
 import { makeClick } from '@linkpulse/core/testing';
 import { ClickHouseSink } from '@linkpulse/sinks/clickhouse';
 import { describe, expect, it } from 'vitest';
+import { rawColumnsText } from '../src/clickhouse/rows.js';
 
 /** One query the sink ran: its SQL and parameters. */
 interface Query {
@@ -14,8 +16,8 @@ interface Query {
 /**
  * The part of a client the sink uses, answering from the test's script: the first insert
  * fails after reaching the server (a reset connection), later ones succeed; a running
- * check answers `running`, a lookup by token `landed` (its ids) or `lookupError`, and the
- * duplicate check finds nothing.
+ * check for the first insert's token answers `running` (0 for any other token), a lookup
+ * by token `landed` (its ids) or `lookupError`, and the duplicate check finds nothing.
  */
 class ScriptedClient {
   running = 0;
@@ -35,7 +37,11 @@ class ScriptedClient {
 
   async query(params: Query) {
     const answer = (rows: unknown[]) => ({ json: async () => rows });
-    if (params.query.includes('system.processes')) return answer([{ n: String(this.running) }]);
+    if (params.query.includes('system.processes')) {
+      const first = this.inserts[0]?.query.match(/insert_deduplication_token = '([^']+)'/)?.[1];
+      const mine = first !== undefined && params.query_params?.token === first;
+      return answer([{ n: String(mine ? this.running : 0) }]);
+    }
     if (params.query_params?.token === undefined) return answer([]);
     this.lookups.push(params);
     if (this.lookupError) throw this.lookupError;
@@ -50,13 +56,13 @@ const kept = [makeClick({ code: 'x', ts }), makeClick({ code: 'y', ts: ts + 1 })
 const next = [makeClick({ code: 'x', ts: ts + 2 })];
 
 /** A sink on a scripted client whose first write failed with an unknown outcome. */
-async function sinkWithKeptInsert() {
+async function sinkWithKeptInsert(clicks: readonly EnrichedClick[] = kept) {
   const client = new ScriptedClient();
   const sink = new ClickHouseSink({
     client: client as unknown as ClickHouseClient,
     retry: { attempts: 1 },
   });
-  await expect(sink.write(kept)).rejects.toMatchObject({ permanent: false });
+  await expect(sink.write(clicks)).rejects.toMatchObject({ permanent: false });
   return { client, sink };
 }
 
@@ -71,12 +77,35 @@ describe('ClickHouseSink, a kept insert of unknown outcome', () => {
     const [lookup] = client.lookups;
     const token = first!.query.match(/insert_deduplication_token = '([^']+)'/)![1]!;
     expect(lookup!.query).toMatch(/AND insert_token = \{token:String\}/);
-    expect(lookup!.query_params).toMatchObject({ token, codes: ['x', 'y'] });
+    // Rows of its codes at its moments (not those of the new batch).
+    expect(lookup!.query_params).toMatchObject({
+      token,
+      codes: ['x', 'y'],
+      from0: '2024-06-01 12:00:00.000',
+      to0: '2024-06-01 12:00:00.001',
+    });
     // Every attempt's query id starts with the token (what the running check looks for).
     for (const insert of [first!, again!])
       expect(insert.queryId.startsWith(`${token}-`)).toBe(true);
     await sink.close();
     expect(client.inserts).toHaveLength(3);
+  });
+
+  it('is sent again for the months where the raw table holds rows its token wrote, the other months dropped', async () => {
+    const jan = Date.UTC(2024, 0, 31, 23, 59, 59, 999);
+    const months = [
+      makeClick({ code: 'x', ts: jan }),
+      makeClick({ code: 'x', ts: jan + 1 }),
+      makeClick({ code: 'y', ts: jan + 2 }),
+      makeClick({ code: 'y', ts: jan - 1 }),
+    ];
+    const { client, sink } = await sinkWithKeptInsert(months);
+    client.landed = [months[3]!.id];
+    await sink.close();
+    const [first, again] = client.inserts;
+    expect(again!.query).toBe(first!.query);
+    expect(again!.body).toBe(rawColumnsText([months[0]!, months[3]!]));
+    expect(client.inserts).toHaveLength(2);
   });
 
   it('is dropped, not sent, when the raw table holds no row its token wrote', async () => {
@@ -104,9 +133,6 @@ describe('ClickHouseSink, a kept insert of unknown outcome', () => {
     client.lookupError = undefined;
     client.landed = [kept[1]!.id];
     await sink.close();
-    expect(client.inserts.map((i) => i.body)).toEqual([
-      client.inserts[0]!.body,
-      client.inserts[0]!.body,
-    ]);
+    expect(client.inserts.map((i) => i.body)).toEqual([rawColumnsText(kept), rawColumnsText(kept)]);
   });
 });

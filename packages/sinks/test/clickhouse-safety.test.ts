@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ClickHouseError, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { isLinkPulseError, type StatsQuery } from '@linkpulse/core';
@@ -13,6 +14,7 @@ import {
   toRawRow,
 } from '@linkpulse/sinks/clickhouse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { rawColumnsText } from '../src/clickhouse/rows.js';
 import { testBackends } from './clickhouse-backend.js';
 import { startDroppingProxy } from './dropping-proxy.js';
 
@@ -402,6 +404,65 @@ for (const backend of testBackends('safety')) {
         expect(faulty.exec).toHaveBeenCalledTimes(finish === 'write' ? 3 : 2);
         if (finish === 'write') await a.close();
         await Promise.all([b.close(), faulty.stop()]);
+      }
+    });
+
+    it('sends again only the months of a kept insert that reached the raw table, when another sink wrote the events of the months it missed', async () => {
+      // Sink A's insert spans January and February (two partitions of the raw table). The
+      // server dies after committing January's part of the raw table, before February's and
+      // before any view: simulated by sending January's rows alone, with the insert's token,
+      // while the views are detached. The retry cannot connect, so A keeps the insert.
+      const views = Object.values(ROLLUP_TABLES).flatMap((t) => [`${t.totals}_mv`, `${t.top}_mv`]);
+      const views_ = (verb: 'DETACH' | 'ATTACH') =>
+        Promise.all(views.map((v) => client.command({ query: `${verb} TABLE \`${db}\`.${v}` })));
+      const jan = Date.UTC(2019, 0, 31, 23, 59);
+      const feb = Date.UTC(2019, 1, 1, 0, 1);
+      for (const finish of ['write', 'close'] as const) {
+        const code = `partial-months-${finish}`;
+        const clicks = [jan, jan + 1, feb, feb + 1, feb + 2].map((t, i) =>
+          makeClick({ code, ts: t, visitorId: `v${i}` }),
+        );
+        const sinkClient = backend.client();
+        const exec = sinkClient.exec.bind(sinkClient);
+        const spy = vi
+          .spyOn(sinkClient, 'exec')
+          .mockImplementationOnce(async (params) => {
+            await views_('DETACH');
+            try {
+              const january = Readable.from([rawColumnsText(clicks.slice(0, 2))]);
+              await finished((await exec({ ...params, values: january })).stream.resume());
+            } finally {
+              await views_('ATTACH');
+            }
+            throw dropped();
+          })
+          .mockRejectedValueOnce(refused());
+        const a = new ClickHouseSink({ client: sinkClient, database: db, retry: FAST_RETRY });
+        const b = new ClickHouseSink({ client: backend.client(), database: db, retry: FAST_RETRY });
+        await expect(a.write(clicks.slice(0, 3))).rejects.toMatchObject({ permanent: false });
+        // The redelivered events go to sink B, cut otherwise: it finds January's in the raw
+        // table and writes the rest.
+        await b.write(clicks.slice(0, 3));
+        await b.write(clicks.slice(3, 4));
+        if (finish === 'write') await a.write(clicks.slice(4));
+        else await a.close();
+        expect(await counts(code)).toEqual(everywhere(finish === 'write' ? 5 : 4));
+        // January's clicks were sent again with the insert's statement (its token), and
+        // February's were not: the raw table holds the two rows of January with that token.
+        expect(spy.mock.calls[2]![0].query).toBe(spy.mock.calls[0]![0].query);
+        const token = spy.mock.calls[0]![0].query.match(
+          /insert_deduplication_token = '([^']+)'/,
+        )![1];
+        const [{ n }] = await (
+          await client.query({
+            query: `SELECT count() AS n FROM {db:Identifier}.clicks WHERE insert_token = {token:String}`,
+            query_params: { db, token },
+            format: 'JSONEachRow',
+          })
+        ).json<{ n: string }>();
+        expect(Number(n)).toBe(2);
+        if (finish === 'write') await a.close();
+        await b.close();
       }
     });
 

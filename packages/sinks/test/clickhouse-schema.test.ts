@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { bucketStart, type StatsInterval } from '@linkpulse/core';
@@ -9,6 +11,7 @@ import {
   ROLLUP_TABLES,
 } from '@linkpulse/sinks/clickhouse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { rawColumnsText } from '../src/clickhouse/rows.js';
 import { applyMigrations, MIGRATIONS } from '../src/clickhouse/schema.js';
 import { testBackends } from './clickhouse-backend.js';
 
@@ -130,6 +133,62 @@ for (const backend of testBackends('schema')) {
       expect([stats.total, stats.bots, stats.unique]).toEqual([36, 4, 7]);
       await sink.close();
       await client.command({ query: `DROP DATABASE \`${old}\`` });
+    });
+
+    it('records the insert token in every row of an insert spanning months, one part per month, each recognised when sent again alone', async () => {
+      // Rows kept forever: these are older than the default retention.
+      const kept = `${db}_tokens`;
+      await migrate(client, {
+        database: kept,
+        rawTtlDays: null,
+        hourlyTtlDays: null,
+        dailyTtlDays: null,
+      });
+      const code = 'token-months';
+      const from = Date.UTC(2024, 0, 20);
+      const clicks = Array.from({ length: 90 }, (_, i) =>
+        makeClick({ code, ts: from + i * DAY, visitorId: `v${i}` }),
+      );
+      const sinkClient = backend.client();
+      const exec = vi.spyOn(sinkClient, 'exec');
+      const sink = new ClickHouseSink({ client: sinkClient, database: kept });
+      await sink.write(clicks);
+      // February's and April's clicks again, with the insert's statement (its token): the
+      // server drops both months, in the raw table and in the views.
+      for (const month of [clicks.slice(12, 41), clicks.slice(72)]) {
+        const { stream } = await sinkClient.exec({
+          query: exec.mock.calls[0]![0].query,
+          values: Readable.from([rawColumnsText(month)]),
+        });
+        await finished(stream.resume());
+      }
+      const tables = ['clicks', ...Object.values(ROLLUP_TABLES).map((t) => t.totals)];
+      for (const table of tables) {
+        const [{ n }] = await rows<{ n: string }>(
+          `SELECT ${table === 'clicks' ? 'count()' : 'sum(clicks)'} AS n
+           FROM {db:Identifier}.{t:Identifier} WHERE code = {code:String}`,
+          { db: kept, t: table, code },
+        );
+        expect([table, Number(n)]).toEqual([table, 90]);
+      }
+      await sink.close();
+      const parts = await rows<{ month: string; token: string; parts: string; n: string }>(
+        `SELECT toYYYYMM(ts) AS month, insert_token AS token, uniqExact(_part) AS parts,
+           count() AS n
+         FROM {db:Identifier}.clicks WHERE code = {code:String} GROUP BY month, token
+         ORDER BY month`,
+        { db: kept, code },
+      );
+      expect(parts.map((p) => [Number(p.month), Number(p.parts), Number(p.n)])).toEqual([
+        [202401, 1, 12],
+        [202402, 1, 29],
+        [202403, 1, 31],
+        [202404, 1, 18],
+      ]);
+      expect(new Set(parts.map((p) => p.token))).toEqual(
+        new Set([expect.stringMatching(/^linkpulse-[0-9a-f]{64}$/)]),
+      );
+      await client.command({ query: `DROP DATABASE \`${kept}\`` });
     });
 
     it('takes retention options and rejects nonsense', async () => {

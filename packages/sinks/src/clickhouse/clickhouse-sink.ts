@@ -103,6 +103,15 @@ SETTINGS async_insert = 0, insert_deduplicate = 1, insert_deduplication_token = 
 FORMAT JSONCompactColumns`;
 }
 
+/**
+ * The month of epoch milliseconds `ts` in UTC, as a number: the raw table's partition
+ * (`PARTITION BY toYYYYMM(ts)`) of a click, `ts` truncated as {@link dateTimeText} does.
+ */
+function monthOf(ts: number): number {
+  const date = new Date(Math.trunc(ts));
+  return date.getUTCFullYear() * 12 + date.getUTCMonth();
+}
+
 /** One INSERT: its statement and rows, its deduplication token and its clicks. */
 interface Insert {
   query: string;
@@ -128,10 +137,11 @@ interface Insert {
  * A later write would find its events in the raw table and leave them out, so the views
  * would stay short: the sink therefore keeps that insert and, before anything else — in
  * the next `write` or in `close` — looks it up in the raw table (by the token each row
- * records), once none of its attempts still runs on the server. Found, it is sent again,
- * same rows and token (the server fills in the views that missed it); not found, it landed
- * nowhere and is dropped, since another writer may have written its events meanwhile, cut
- * into other batches (other tokens), which sending it again would count twice.
+ * records), once none of its attempts still runs on the server. The months (partitions of
+ * the raw table) where it is found are sent again, same rows and token (the server fills in
+ * the views that missed them); the rest landed nowhere and is dropped, since another writer
+ * may have written those events meanwhile, cut into other batches (other tokens), which
+ * sending them again would count twice.
  *
  * Failures are retried with backoff when transient and thrown as `ClickHouseSinkError`
  * (`permanent: true` for bad credentials, a missing database or rejected data).
@@ -206,13 +216,14 @@ export class ClickHouseSink implements ClickSink, StatsReader {
    * its events, cut into other batches, before this one writes again), nor when ClickHouse
    * refused it (a permanent error: sending it again cannot succeed).
    *
-   * The kept insert is sent again only when {@link #landedInRaw}; otherwise it is dropped.
-   * Each attempt's query id starts with the token, which is how a later lookup sees the
-   * attempts still running on the server.
+   * Of the kept insert, only what {@link #landedInRaw} returns is sent again; the rest is
+   * dropped. Each attempt's query id starts with the token, which is how a later lookup
+   * sees the attempts still running on the server.
    */
-  async #insert(insert: Insert): Promise<void> {
-    const resend = insert === this.#unfinished;
-    if (resend && !(await this.#landedInRaw(insert))) {
+  async #insert(next: Insert): Promise<void> {
+    const resend = next === this.#unfinished;
+    const insert = resend ? await this.#landedInRaw(next) : next;
+    if (insert === undefined) {
       this.#unfinished = undefined;
       return;
     }
@@ -244,26 +255,42 @@ export class ClickHouseSink implements ClickSink, StatsReader {
   }
 
   /**
-   * Whether rows of the kept `insert` are in the raw table: rows of its codes at its
-   * moments that its token wrote. ClickHouse commits an insert to the raw table before its
-   * views, so none there means no table took it. Asked once no attempt of it runs on the server any more
-   * (a client that timed out leaves its insert running, and it may land after a lookup
-   * that found nothing); while one does, this fails as transient. Retried with the sink's
-   * policy; its failure is thrown, and the insert stays kept.
+   * What of the kept `insert` reached the raw table: its clicks of the months (partitions of
+   * the raw table) holding rows of its codes at its moments that its token wrote, as an
+   * insert with the same statement and token (the insert itself when every month did), or
+   * `undefined` when none did. ClickHouse commits an insert to the raw table before its
+   * views, one part per month, so a month without its rows reached no table. Sent again
+   * with the same token, each month's block is one the raw table already has (the server
+   * derives its id from the token and the month, not from the other months): the raw table
+   * drops it, and the views that missed it take it. Asked once no attempt of it runs on
+   * the server any more (a client that timed out leaves its insert running, and it may
+   * land after a lookup that found nothing); while one does, this fails as transient.
+   * Retried with the sink's policy; its failure is thrown, and the insert stays kept.
    */
-  #landedInRaw(insert: Insert): Promise<boolean> {
-    return withRetry('lookup of an insert of unknown outcome', this.#retry, async () => {
-      const result = await this.#client.query({
-        query: RUNNING_SQL,
-        query_params: { token: insert.token },
-        format: 'JSONEachRow',
-      });
-      const [running] = await result.json<{ n: string | number }>();
-      if (Number(running?.n) > 0) {
-        throw new Error('an earlier attempt of it is still running on the server');
-      }
-      return (await this.#existingIds(insert.clicks, insert.token)).size > 0;
-    });
+  async #landedInRaw(insert: Insert): Promise<Insert | undefined> {
+    const found = await withRetry(
+      'lookup of an insert of unknown outcome',
+      this.#retry,
+      async () => {
+        const result = await this.#client.query({
+          query: RUNNING_SQL,
+          query_params: { token: insert.token },
+          format: 'JSONEachRow',
+        });
+        const [running] = await result.json<{ n: string | number }>();
+        if (Number(running?.n) > 0) {
+          throw new Error('an earlier attempt of it is still running on the server');
+        }
+        return this.#existingIds(insert.clicks, insert.token);
+      },
+    );
+    const months = new Set(
+      insert.clicks.filter((click) => found.has(click.id)).map((click) => monthOf(click.ts)),
+    );
+    const clicks = insert.clicks.filter((click) => months.has(monthOf(click.ts)));
+    if (clicks.length === 0) return undefined;
+    if (clicks.length === insert.clicks.length) return insert;
+    return { ...insert, body: rawColumnsText(clicks), clicks };
   }
 
   /**
