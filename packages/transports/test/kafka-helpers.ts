@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type ClickEvent, recordToObject, type StatsReader } from '@linkpulse/core';
 import {
+  type KafkaClient,
   type KafkaConsumerSettings,
+  type KafkaFlavor,
   KafkaTransport,
   type KafkaTransportOptions,
 } from '@linkpulse/transports/kafka';
@@ -27,19 +29,45 @@ export function testKafka(brokers: readonly string[]): Kafka {
   });
 }
 
+/** The client a shared suite runs the transport on, and how the transport drives it. */
+export interface TestClient {
+  flavor: KafkaFlavor;
+  /** A new client of `brokers`, quiet, with short retries. */
+  connect(brokers: readonly string[]): KafkaClient;
+  /**
+   * Whether `replay` works against the mock broker: it asks the admin client for the
+   * topic's offsets, which confluent's gets with a DescribeTopics request to the cluster
+   * controller, and the mock names a controller (id 0) that no broker has.
+   */
+  replaysOnMock: boolean;
+}
+
+/** kafkajs, the default flavor. */
+export const KAFKAJS_CLIENT: TestClient = {
+  flavor: 'kafkajs',
+  connect: testKafka,
+  replaysOnMock: true,
+};
+
 /** A topic name no other test uses; the mock creates it (4 partitions) on first use. */
 export function uniqueTopic(): string {
   return `linkpulse.click.v1.test-${randomUUID().slice(0, 8)}`;
 }
 
-/** A {@link KafkaTransport} with the test settings above. */
+/**
+ * A {@link KafkaTransport} with the test settings above, on a kafkajs client or, with
+ * `flavor: 'confluent'`, on one of @confluentinc/kafka-javascript.
+ */
 export function testTransport(
-  kafka: Kafka,
+  kafka: KafkaClient,
   options: Omit<KafkaTransportOptions, 'kafka'> = {},
 ): KafkaTransport {
   return new KafkaTransport({
     kafka,
-    producer: { createPartitioner: Partitioners.DefaultPartitioner },
+    // kafkajs warns unless a partitioner is chosen; confluent's KafkaJS API refuses
+    // createPartitioner (its murmur2_random hashes keys as the DefaultPartitioner does).
+    producer:
+      options.flavor === 'confluent' ? {} : { createPartitioner: Partitioners.DefaultPartitioner },
     consumer: TEST_CONSUMER,
     retryBackoff: { initialMs: 50, maxMs: 500 },
     ...options,

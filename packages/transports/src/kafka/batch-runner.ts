@@ -1,8 +1,13 @@
 import type { BatchHandler } from '@linkpulse/core';
 import { AheadLedger, type AheadLedgerOptions } from './ahead-ledger.js';
 import { backoffDelay, type RetryBackoff } from './backoff.js';
-import type { KafkaConsumerClient, KafkaEachBatchPayload, KafkaIncomingMessage } from './client.js';
-import { type KafkaFlavor, runConfig } from './client-config.js';
+import type {
+  KafkaConsumerClient,
+  KafkaConsumerEvents,
+  KafkaEachBatchPayload,
+  KafkaIncomingMessage,
+} from './client.js';
+import { consumerEvents, type KafkaFlavor, runConfig } from './client-config.js';
 import { clickRecords } from './messages.js';
 
 /**
@@ -129,11 +134,12 @@ export async function runBatches(options: BatchRunOptions): Promise<BatchRun> {
   };
 
   // Before run(): kafkajs reports a failed first join as a crash, and run() still resolves.
-  const unwatch = watchCrashes(consumer, (error, restart) => {
+  const events = consumerEvents(consumer, options.flavor);
+  const unwatch = watchCrashes(consumer, events, (error, restart) => {
     if (!stopping) onCrash(error, restart);
   });
   // After a rebalance the group reads from its committed offsets: batches in hand no longer count.
-  const unwatchJoins = ledger ? watchJoins(consumer, () => ledger.reset()) : () => {};
+  const unwatchJoins = ledger ? watchJoins(consumer, events, () => ledger.reset()) : () => {};
   const started = consumer.run(
     runConfig(options.flavor, eachBatch, options.partitionsConsumedConcurrently, !ledger),
   );
@@ -190,15 +196,23 @@ function aheadLedger(
 }
 
 /** Calls `listener` whenever the consumer (re)joins its group; returns the unsubscribe function. */
-function watchJoins(consumer: KafkaConsumerClient, listener: () => void): () => void {
-  const event = consumer.events?.GROUP_JOIN;
+function watchJoins(
+  consumer: KafkaConsumerClient,
+  events: KafkaConsumerEvents | undefined,
+  listener: () => void,
+): () => void {
+  const event = events?.GROUP_JOIN;
   if (event === undefined || !consumer.on) return () => {};
   return consumer.on(event, listener);
 }
 
 /** Subscribes `listener` to the client's crash reports; returns the unsubscribe function. */
-function watchCrashes(consumer: KafkaConsumerClient, listener: CrashListener): () => void {
-  const event = consumer.events?.CRASH;
+function watchCrashes(
+  consumer: KafkaConsumerClient,
+  events: KafkaConsumerEvents | undefined,
+  listener: CrashListener,
+): () => void {
+  const event = events?.CRASH;
   if (event === undefined || !consumer.on) return () => {};
   return consumer.on(event, ({ payload }) => listener(payload.error, payload.restart));
 }

@@ -2,6 +2,7 @@ import type {
   KafkaClient,
   KafkaCompression,
   KafkaConsumerClient,
+  KafkaConsumerEvents,
   KafkaOutgoingMessage,
   KafkaProducerClient,
   KafkaProducerRecord,
@@ -84,4 +85,16 @@ export function runConfig(
 ): KafkaRunConfig {
   const common = { eachBatchAutoResolve: false, partitionsConsumedConcurrently, eachBatch };
   return flavor === 'kafkajs' ? { autoCommit, ...common } : common;
+}
+
+/**
+ * The consumer's instrumentation event names, for a kafkajs consumer. A confluent consumer
+ * has none to offer: its `events` getter (and `on`) throw "Not implemented", and it
+ * restarts after errors by itself.
+ */
+export function consumerEvents(
+  consumer: KafkaConsumerClient,
+  flavor: KafkaFlavor,
+): KafkaConsumerEvents | undefined {
+  return flavor === 'kafkajs' ? consumer.events : undefined;
 }

@@ -87,6 +87,12 @@ export interface KafkaConsumerCrashEvent {
   payload: { error: unknown; groupId: string; restart: boolean };
 }
 
+/** kafkajs' instrumentation event names the transport listens to. */
+export interface KafkaConsumerEvents {
+  readonly CRASH: string;
+  readonly GROUP_JOIN?: string;
+}
+
 /** The consumer methods the transport calls. */
 export interface KafkaConsumerClient {
   connect(): Promise<void>;
@@ -100,10 +106,10 @@ export interface KafkaConsumerClient {
   commitOffsets?(offsets: KafkaTopicPartitionOffset[]): Promise<void>;
   /**
    * kafkajs' instrumentation event names; the transport watches `CRASH` (and `GROUP_JOIN`
-   * with `fetchAhead`). A client without them (@confluentinc/kafka-javascript restarts its
-   * consumers itself) is not watched.
+   * with `fetchAhead`). Read with the kafkajs flavor only: @confluentinc/kafka-javascript
+   * restarts its consumers itself, and its `events` getter throws.
    */
-  readonly events?: { readonly CRASH: string; readonly GROUP_JOIN?: string };
+  readonly events?: KafkaConsumerEvents;
   /** Subscribes to an instrumentation event; returns the function that unsubscribes. */
   on?(event: string, listener: (event: KafkaConsumerCrashEvent) => void): () => void;
 }

@@ -117,9 +117,11 @@ export interface KafkaTransportOptions {
  * dead-letter topic; {@link KafkaTransport.replay} reads the log again with a fresh group to
  * rebuild aggregates.
  *
- * The producer is not idempotent and no admin call goes to the controller, which keeps the
- * transport working against librdkafka's mock cluster (it reports a controller id that no
- * broker has); retried sends may write duplicates, which sinks drop by event id.
+ * The producer is not idempotent and, with kafkajs, no admin call goes to the controller,
+ * which keeps the transport working against librdkafka's mock cluster (it reports a
+ * controller id that no broker has); retried sends may write duplicates, which sinks drop
+ * by event id. The confluent client's admin asks the controller for a topic's partitions,
+ * so {@link KafkaTransport.replay} with that flavor needs a broker that names one.
  *
  * @example
  * ```ts
