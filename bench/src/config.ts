@@ -58,7 +58,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     references: false,
     emitCalls: 1_000_000,
     flushes: 100,
-    flushRoundCpuMs: 250,
+    flushRoundCpuMs: 100,
     stalledEmits: 1_000_000,
     saturationS: 4,
     pipelineEvents: 20_000,

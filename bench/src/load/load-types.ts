@@ -1,4 +1,4 @@
-/** What the load generator is told to do (passed to its process as JSON). */
+/** What the load generator is told to do (sent to its process over IPC). */
 export interface LoadSpec {
   /** `http://127.0.0.1:port`. */
   url: string;

@@ -24,7 +24,9 @@ process.on('message', async (command: ServerCommand) => {
     const stats = { ...(await server.stats()), memory: process.memoryUsage() };
     process.send?.({ type: 'stats', id: command.id, stats });
   } else {
-    await server.close();
+    // A stalled or failing transport never takes the clicks: closing gracefully would only
+    // wait out the emitter's close timeout (5 s) for them before every next turn.
+    if ((options.transport ?? 'healthy') === 'healthy') await server.close();
     process.exit(0);
   }
 });
