@@ -23,8 +23,6 @@ export interface RoundSample extends LoadResult {
   requestThreadCpuUs: number;
   /** Share of one core the server's request thread used while the load ran (1 = saturated). */
   utilisation: number;
-  /** When the load started (`performance.now()`), to pair runs of two servers by time. */
-  startedAt: number;
 }
 
 /** Medians over a server's rounds. */
@@ -70,7 +68,6 @@ async function measure(server: ServerHandle, settings: LoadSettings): Promise<Ro
   const stop = sampleRss(server.pid);
   const ticksBefore = cpuTicksOf(server.pid);
   const mainTicksBefore = mainThreadCpuTicksOf(server.pid);
-  const startedAt = performance.now();
   const result = await runLoad({ ...settings, url: server.url });
   const mainTicksLoad = mainThreadCpuTicksOf(server.pid) - mainTicksBefore;
   const rssPeak = stop();
@@ -86,7 +83,6 @@ async function measure(server: ServerHandle, settings: LoadSettings): Promise<Ro
     cpuUsPerRequest: usPerResponse(ticks),
     requestThreadCpuUs: usPerResponse(mainTicks),
     utilisation: mainTicksLoad / TICKS_PER_SECOND / result.seconds,
-    startedAt,
   };
 }
 
@@ -113,9 +109,8 @@ export interface Contender {
  * reads its `stats()` and stops it: on this VM two processes of the same server can differ
  * by 20 % in CPU per request for as long as they live (where their memory landed), and one
  * process per subject for the whole sitting lets one unlucky start bias every round.
- * Without, each contender is started and warmed up once and serves all its rounds. A
- * contender listed more than once (a baseline placed beside each server compared with it)
- * has a turn at each of its places. Returns the medians per contender label.
+ * Without, each contender is started and warmed up once and serves all its rounds.
+ * Returns the medians per contender label.
  */
 export async function alternate(
   contenders: readonly Contender[],
@@ -186,21 +181,4 @@ export async function alternate(
     });
   }
   return summaries;
-}
-
-/**
- * Pairs the runs of two servers by time: each run of the one with fewer runs (of `value`
- * when they have as many) with the other's run that started nearest to it. With a baseline
- * listed beside every server compared with it, each pair ran back to back, seconds apart.
- */
-export function pairByTime(value: Summary, base: Summary): [RoundSample, RoundSample][] {
-  const nearest = (run: RoundSample, among: readonly RoundSample[]): RoundSample =>
-    among.reduce((best, other) =>
-      Math.abs(other.startedAt - run.startedAt) < Math.abs(best.startedAt - run.startedAt)
-        ? other
-        : best,
-    );
-  return base.rounds.length < value.rounds.length
-    ? base.rounds.map((run) => [nearest(run, value.rounds), run])
-    : value.rounds.map((run) => [run, nearest(run, base.rounds)]);
 }

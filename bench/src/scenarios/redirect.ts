@@ -3,7 +3,6 @@ import {
   type Contender,
   describeRounds,
   emitterTotal,
-  pairByTime,
   type RoundSample,
   type Summary,
 } from '../load/alternate.js';
@@ -27,13 +26,13 @@ const PAIRS: readonly [string, string, number | null][] = [
   ['fastify-plugin', 'fastify-plugin-unrecorded', null],
 ];
 
-/** Per pair of runs (see `pairByTime`), the subject's `figure` ÷ the baseline's. */
-function pairedRatios(
+/** Per round, the subject's `figure` ÷ the baseline's, the servers having run seconds apart. */
+function perRoundRatios(
   value: Summary,
   base: Summary,
   figure: (round: RoundSample) => number,
 ): number[] {
-  return pairByTime(value, base).map(([run, baseRun]) => figure(run) / figure(baseRun));
+  return value.rounds.map((round, i) => figure(round) / figure(base.rounds[i]!));
 }
 
 /** Request-thread busy share from which a server counts as the limit of its own rate. */
@@ -47,36 +46,23 @@ const SATURATED = 0.9;
  */
 export async function redirectScenario(context: ScenarioContext): Promise<number | null> {
   const { profile, collector, log } = context;
-  // Every server sits beside its baseline (the list is circular: the order rotates from
-  // round to round), so each ratio pairs two runs seconds apart, never minutes: on this
-  // shared VM the whole machine can slow down by half for a minute or two. Bare Fastify is
-  // listed once per group of servers compared with it and has a turn at each place.
-  const fastifyBare = contender('fastify-bare');
-  const contenders: Contender[] = profile.references
-    ? [
-        contender('node-http'),
-        fastifyBare,
-        contender('fastify-plugin'),
-        contender('fastify-plugin-unrecorded'),
-        fastifyBare,
-        contender('fastify-bare-cache-control'),
-        contender('fastify-naive'),
-        fastifyBare,
-        // The request path alone: clicks are emitted but never leave the buffer.
-        contender('fastify-plugin', { transport: 'stalled' }, STALLED_PLUGIN),
-        contender('express-bare'),
-        contender('express-router'),
-      ]
-    : [
-        contender('node-http'),
-        fastifyBare,
-        contender('fastify-plugin'),
-        contender('express-bare'),
-        contender('express-router'),
-      ];
-  log(
-    `redirect: ${[...new Set(contenders.map((c) => c.label))].join(', ')}; ${describeRounds(profile)}`,
-  );
+  const contenders: Contender[] = [
+    contender('node-http'),
+    contender('fastify-bare'),
+    contender('fastify-plugin'),
+    contender('express-bare'),
+    contender('express-router'),
+  ];
+  if (profile.references) {
+    contenders.push(
+      contender('fastify-naive'),
+      // The request path alone: clicks are emitted but never leave the buffer.
+      contender('fastify-plugin', { transport: 'stalled' }, STALLED_PLUGIN),
+      contender('fastify-bare-cache-control'),
+      contender('fastify-plugin-unrecorded'),
+    );
+  }
+  log(`redirect: ${contenders.map((c) => c.label).join(', ')}; ${describeRounds(profile)}`);
   const load = {
     connections: profile.connections,
     pipelining: profile.pipelining,
@@ -87,11 +73,11 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
     const value = byName.get(subject);
     const base = byName.get(baseline);
     if (!value || !base) continue;
-    // Each pair of runs was taken seconds apart; the ratio of the two medians may pair a
-    // quiet run of one server with a disturbed run of the other. The target is checked on
-    // the median of the paired ratios.
-    const paired = pairedRatios(value, base, (round) => round.rps);
-    const ratio = median(paired);
+    // Servers alternate within a round, so each round's ratio pairs two measurements taken
+    // seconds apart; the ratio of the two medians may pair a quiet round of one server with
+    // a disturbed round of the other. The target is checked on the median per-round ratio.
+    const perRound = perRoundRatios(value, base, (round) => round.rps);
+    const ratio = median(perRound);
     const limited = [subject, baseline].filter(
       (name) => (name === subject ? value : base).utilisation < SATURATED,
     );
@@ -105,7 +91,7 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
       ratio,
       target: target === null ? null : `>= ${target}`,
       met: target === null ? null : ratio >= target,
-      note: `value and baseline value: medians of ${value.rounds.length} and ${base.rounds.length} runs (their quotient ${(value.rps / base.rps).toFixed(3)}); ratio: the median of the ratios of each run to the nearest run of the other ${paired
+      note: `value and baseline value: medians of ${profile.rounds} rounds (their quotient ${(value.rps / base.rps).toFixed(3)}); ratio: the median of the per-round ratios ${perRound
         .map((r) => r.toFixed(3))
         .join(
           ', ',
@@ -113,7 +99,7 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
     });
     // Throughput per CPU-second of the server (what the ratio is at full saturation), and
     // of the request thread alone (what analytics costs the thread that redirects); like
-    // req/s, the ratio is the median of the paired ratios.
+    // req/s, the ratio is the median of the per-round ratios.
     const perCpuSecond = [
       [
         'req per server CPU-s',
@@ -127,7 +113,7 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
       ],
     ] as const;
     for (const [metric, cpuUs, what] of perCpuSecond) {
-      const cpuRatios = pairedRatios(value, base, (round) => 1e6 / cpuUs(round));
+      const cpuRatios = perRoundRatios(value, base, (round) => 1e6 / cpuUs(round));
       collector.add({
         scenario: 'redirect',
         subject,
@@ -138,7 +124,7 @@ export async function redirectScenario(context: ScenarioContext): Promise<number
         ratio: median(cpuRatios),
         target: null,
         met: null,
-        note: `µs of ${what}, per run: ${value.rounds.map((round) => cpuUs(round).toFixed(1)).join(', ')} vs ${base.rounds.map((round) => cpuUs(round).toFixed(1)).join(', ')}; ratio: the median of the paired ratios ${cpuRatios.map((r) => r.toFixed(3)).join(', ')}`,
+        note: `µs of ${what}, per round: ${value.rounds.map((round) => cpuUs(round).toFixed(1)).join(', ')} vs ${base.rounds.map((round) => cpuUs(round).toFixed(1)).join(', ')}; ratio: the median of the per-round ratios ${cpuRatios.map((r) => r.toFixed(3)).join(', ')}`,
       });
     }
   }
