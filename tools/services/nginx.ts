@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
-import { killOnExit } from './kill-on-exit.js';
 import { signalAndWait } from './signal.js';
+import { isPortClash, spawnUntilReady } from './spawn-until-ready.js';
 
 /**
  * The nginx binary: `NGINX_BIN`, else `nginx` on the PATH, else Debian's
@@ -41,7 +41,6 @@ export interface NginxServer {
 }
 
 const PORT_ATTEMPTS = 3;
-const OUTPUT_TAIL_CHARS = 4_000;
 
 /** Starts nginx in the foreground on a loopback port; resolves once the port accepts. */
 export async function startNginx(options: NginxOptions): Promise<NginxServer> {
@@ -64,8 +63,9 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
           },
         };
       } catch (error) {
-        const clash = error instanceof Error && /address already in use/i.test(error.message);
-        if (options.port !== undefined || attempt >= PORT_ATTEMPTS || !clash) throw error;
+        if (options.port !== undefined || attempt >= PORT_ATTEMPTS || !isPortClash(error)) {
+          throw error;
+        }
       }
     }
   } catch (error) {
@@ -74,43 +74,18 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
   }
 }
 
-async function spawnNginx(
+function spawnNginx(
   binary: string,
   dir: string,
   file: string,
   port: number,
   timeoutMs: number,
 ): Promise<ChildProcess> {
-  const child = spawn(binary, ['-p', dir, '-c', file, '-g', 'daemon off;'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return spawnUntilReady(binary, ['-p', dir, '-c', file, '-g', 'daemon off;'], {
+    ready: () => accepts(port),
+    readiness: `listening on ${port}`,
+    timeoutMs,
   });
-  killOnExit(child);
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  let exited = false;
-  const failed = new Promise<never>((_, reject) => {
-    child.once('error', (error) => reject(new Error(`cannot run ${binary}: ${error.message}`)));
-    child.once('exit', (code, signal) => {
-      exited = true;
-      reject(new Error(`${binary} exited (${signal ?? code}) before listening:\n${output.trim()}`));
-    });
-  });
-  failed.catch(() => {});
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (!(await Promise.race([accepts(port), failed]))) {
-      if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port}:\n${output}`);
-      await Promise.race([new Promise((resolve) => setTimeout(resolve, 50)), failed]);
-    }
-  } catch (error) {
-    if (!exited) await signalAndWait(child, 'SIGKILL');
-    throw error;
-  }
-  return child;
 }
 
 function accepts(port: number): Promise<boolean> {

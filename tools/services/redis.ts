@@ -1,11 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
-import { killOnExit } from './kill-on-exit.js';
 import { signalAndWait } from './signal.js';
+import { isPortClash, spawnUntilReady } from './spawn-until-ready.js';
 
 /** How to start a throw-away `redis-server`. */
 export interface RedisServerOptions {
@@ -43,7 +43,6 @@ export interface RedisServer {
 
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 const PORT_ATTEMPTS = 3;
-const OUTPUT_TAIL_CHARS = 4_000;
 
 /** Starts `redis-server` on a loopback port in a fresh temporary directory. */
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -208,51 +207,13 @@ function redisCli(port: number, ...args: string[]): Promise<string> {
 }
 
 /** Spawns the server and resolves once it answers PING; rejects (and kills it) otherwise. */
-async function spawnRedis(
-  port: number,
-  dir: string,
-  options: RedisServerOptions,
-): Promise<ChildProcess> {
+function spawnRedis(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
   const binary = options.binary ?? process.env.REDIS_SERVER_BIN ?? 'redis-server';
-  const child = spawn(binary, redisArgs(port, dir, options), {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return spawnUntilReady(binary, redisArgs(port, dir, options), {
+    ready: () => ping(port),
+    readiness: `answering PING on ${port}`,
+    timeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
   });
-  killOnExit(child);
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-
-  const exited = new Promise<never>((_, reject) => {
-    child.once('error', (error) =>
-      reject(new Error(`cannot run ${binary}: ${error.message}`, { cause: error })),
-    );
-    child.once('exit', (code, signal) =>
-      reject(
-        new Error(`${binary} exited (${signal ?? code}) before answering PING:\n${output.trim()}`),
-      ),
-    );
-  });
-  exited.catch(() => {});
-  const deadline = Date.now() + (options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
-  try {
-    while (!(await Promise.race([ping(port), exited]))) {
-      if (Date.now() > deadline) {
-        throw new Error(`${binary} on port ${port} did not answer PING in time:\n${output}`);
-      }
-      await Promise.race([sleep(50), exited]);
-    }
-  } catch (error) {
-    if (child.exitCode === null && child.signalCode === null) await signalAndWait(child, 'SIGKILL');
-    throw error;
-  }
-  return child;
-}
-
-function isPortClash(error: unknown): boolean {
-  return error instanceof Error && /address already in use/i.test(error.message);
 }
 
 /** True once a server on `port` answers `PING` with `+PONG` (not `-LOADING`). */
