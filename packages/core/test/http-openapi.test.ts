@@ -48,6 +48,7 @@ describe('createOpenApiDocument', () => {
     expect(listed).toEqual(
       [
         'POST /go/api/links',
+        'GET /go/api/links',
         'GET /go/api/links/{code}',
         'PATCH /go/api/links/{code}',
         'DELETE /go/api/links/{code}',

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { isLinkPulseError } from '../errors.js';
 import type { Shortener, ShortenInput, UpdateInput } from '../shortener-types.js';
 import type { StatsInterval, StatsQuery } from '../sinks/stats.js';
-import { linkToJson } from './link-json.js';
+import { linkPageToJson, linkToJson } from './link-json.js';
 import type { ResolvedHttpOptions } from './options.js';
 import { errorReply, type HttpReply } from './reply.js';
 import type { ManagementRouteId } from './routes.js';
@@ -13,7 +13,7 @@ export interface HttpRequest {
   method: string;
   /** Path parameters (`code`). */
   params: Readonly<Record<string, string>>;
-  /** Validated query string (only the stats route reads it). */
+  /** Validated query string (the list and stats routes read it). */
   query: unknown;
   /** Validated JSON body (create and update). */
   body: unknown;
@@ -68,6 +68,11 @@ export function createRouteHandlers<TRequest>(
       const link = await shortener.shorten(request.body as ShortenInput);
       const location = `${request.mountPath}/api/links/${link.code}`;
       return json(201, linkToJson(link, codeBase(request)), { location });
+    },
+    async listLinks(request) {
+      const query = request.query as { cursor?: string; limit?: number };
+      const page = await shortener.list({ cursor: query.cursor ?? null, limit: query.limit });
+      return json(200, linkPageToJson(page, codeBase(request)));
     },
     async getLink(request) {
       return json(200, linkToJson(await shortener.get(code(request)), codeBase(request)));

@@ -1,6 +1,6 @@
 import type { JsonSchema } from './json-schema.js';
 import { ROUTES, type RouteSpec } from './routes.js';
-import { errorSchema, linkSchema, statsSchema } from './schemas.js';
+import { errorSchema, linkPageSchema, linkSchema, statsSchema } from './schemas.js';
 
 /** Options of {@link createOpenApiDocument}. */
 export interface OpenApiOptions {
@@ -25,6 +25,7 @@ export type OpenApiDocument = {
 
 const NAMED_SCHEMAS = new Map<JsonSchema, string>([
   [linkSchema, 'Link'],
+  [linkPageSchema, 'LinkPage'],
   [statsSchema, 'LinkStats'],
   [errorSchema, 'Error'],
 ]);

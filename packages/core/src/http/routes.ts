@@ -4,7 +4,9 @@ import {
   codeParamsSchema,
   createLinkBodySchema,
   errorSchema,
+  linkPageSchema,
   linkSchema,
+  listQuerySchema,
   statsQuerySchema,
   statsSchema,
   updateLinkBodySchema,
@@ -13,6 +15,7 @@ import {
 /** Names of the LinkPulse HTTP routes (also their OpenAPI `operationId`). */
 export type RouteId =
   | 'createLink'
+  | 'listLinks'
   | 'getLink'
   | 'updateLink'
   | 'deleteLink'
@@ -95,6 +98,19 @@ export const ROUTES: readonly RouteSpec[] = [
       401: unauthorized,
       409: error('The alias is taken', 'code_taken'),
       413: tooLarge,
+    },
+  },
+  {
+    id: 'listLinks',
+    methods: ['GET'],
+    path: '/api/links',
+    group: 'management',
+    summary: 'List links in code order, a page at a time',
+    querystring: listQuerySchema,
+    responses: {
+      200: { description: 'One page of links', schema: linkPageSchema },
+      400: error('Invalid cursor or limit', 'invalid_query'),
+      401: unauthorized,
     },
   },
   {

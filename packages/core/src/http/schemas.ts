@@ -95,6 +95,28 @@ export const statsQuerySchema: JsonSchema = {
   },
 };
 
+/** Most links one `GET /api/links` page returns. */
+export const MAX_LINKS_PER_PAGE = 1_000;
+
+/** Query string of `GET /api/links`. Unknown parameters are ignored. */
+export const listQuerySchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    cursor: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description: '`nextCursor` of the page before; absent for the first page',
+    },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_LINKS_PER_PAGE,
+      description: 'Links per page (default 100)',
+    },
+  },
+};
+
 /** A link as the API returns it (dates as ISO-8601 strings). */
 export const linkSchema: JsonSchema = {
   type: 'object',
@@ -124,6 +146,19 @@ export const linkSchema: JsonSchema = {
     redirectStatus,
     disabled: { type: 'boolean' },
     tags: { type: 'array', items: { type: 'string' } },
+  },
+};
+
+/** One page of `GET /api/links`: links in code order and where the next page starts. */
+export const linkPageSchema: JsonSchema = {
+  type: 'object',
+  required: ['links', 'nextCursor'],
+  properties: {
+    links: { type: 'array', items: linkSchema },
+    nextCursor: {
+      type: ['string', 'null'],
+      description: 'Pass as `cursor` for the next page; null when this page is the last',
+    },
   },
 };
 

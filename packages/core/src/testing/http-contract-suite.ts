@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ErrorCode, errorStatus } from '../errors.js';
-import type { LinkJson } from '../http/link-json.js';
+import type { LinkJson, LinkPageJson } from '../http/link-json.js';
 import type { LinkPulseHttpOptions } from '../http/options.js';
 import { bodyError } from '../http/reply.js';
 import type { Link } from '../links/link.js';
@@ -593,6 +593,48 @@ export function describeHttpContract(name: string, start: HttpContractFactory): 
       });
     });
 
+    describe('GET /api/links', () => {
+      it('pages through every link in code order, each as GET /api/links/:code shows it', async () => {
+        const created: LinkJson[] = [];
+        for (const code of ['list-c', 'list-a', 'list-e', 'list-b', 'list-d']) {
+          created.push(await create({ url: `https://example.com/${code}`, code }));
+        }
+        const pages: LinkPageJson[] = [];
+        let cursor: string | null = '';
+        while (cursor !== null) {
+          const query: string = cursor === '' ? '?limit=2' : `?limit=2&cursor=${cursor}`;
+          const response = await call('GET', `/api/links${query}`);
+          expect(response.status).toBe(200);
+          const page = (await response.json()) as LinkPageJson;
+          pages.push(page);
+          cursor = page.nextCursor;
+        }
+        expect(pages.map((page) => page.links.length)).toEqual([2, 2, 1]);
+        const byCode = [...created].sort((a, b) => (a.code < b.code ? -1 : 1));
+        expect(pages.flatMap((page) => page.links)).toEqual(byCode);
+      });
+
+      it('answers an empty last page without links, and 100 links by default', async () => {
+        const empty = await call('GET', '/api/links');
+        expect(await empty.json()).toEqual({ links: [], nextCursor: null });
+        for (let i = 0; i < 101; i++) await shortener.shorten({ url: `https://example.com/${i}` });
+        const first = (await (await call('GET', '/api/links')).json()) as LinkPageJson;
+        expect(first.links).toHaveLength(100);
+        expect(first.nextCursor).toBe(first.links[99]!.code);
+      });
+
+      it('answers 400 invalid_query for a bad limit or cursor', async () => {
+        for (const query of ['?limit=0', '?limit=ten', '?limit=1001', '?limit=1.5', '?cursor=']) {
+          await readError(await call('GET', `/api/links${query}`), 400, 'invalid_query');
+        }
+        await readError(
+          await call('GET', `/api/links?cursor=${'c'.repeat(257)}`),
+          400,
+          'invalid_query',
+        );
+      });
+    });
+
     describe('PATCH /api/links/:code', () => {
       it('changes the target, and the redirect follows at once despite the cache', async () => {
         const link = await create({ url: 'https://example.com/old' });
@@ -761,6 +803,7 @@ export function describeHttpContract(name: string, start: HttpContractFactory): 
         const routes: [string, string, Call][] = [
           ['POST', '/api/links', { body: { url: 'https://example.com/other' } }],
           ['GET', `/api/links/${link.code}`, {}],
+          ['GET', '/api/links', {}],
           ['PATCH', `/api/links/${link.code}`, { body: { disabled: true } }],
           ['DELETE', `/api/links/${link.code}`, {}],
           ['GET', `/api/links/${link.code}/stats`, {}],
