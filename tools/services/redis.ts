@@ -210,14 +210,19 @@ function redisCli(port: number, ...args: string[]): Promise<string> {
 function spawnRedis(port: number, dir: string, options: RedisServerOptions): Promise<ChildProcess> {
   const binary = options.binary ?? process.env.REDIS_SERVER_BIN ?? 'redis-server';
   return spawnUntilReady(binary, redisArgs(port, dir, options), {
-    ready: () => ping(port),
+    ready: (child) => answersAs(port, child.pid),
     readiness: `answering PING on ${port}`,
     timeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
   });
 }
 
-/** True once a server on `port` answers `PING` with `+PONG` (not `-LOADING`). */
-export function ping(port: number, timeoutMs = 500): Promise<boolean> {
+/**
+ * True once the server on `port` answers `PING` with `+PONG` (not `-LOADING`) and its
+ * `INFO server` names process `pid`. Without that check, a server that lost its port to
+ * another one (a parallel test file's, between `freePort` and its bind) would be taken for
+ * ready by the other's answer, and the test would share that server.
+ */
+function answersAs(port: number, pid: number | undefined, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let reply = '';
@@ -227,10 +232,13 @@ export function ping(port: number, timeoutMs = 500): Promise<boolean> {
     };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write('PING\r\nINFO server\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (!reply.includes('\r\n')) return;
+      if (!reply.startsWith('+PONG')) return done(false);
+      const id = /\r\nprocess_id:(\d+)\r\n/.exec(reply)?.[1];
+      if (id !== undefined) done(Number(id) === pid);
     });
   });
 }

@@ -4,8 +4,11 @@ import { signalAndWait } from './signal.js';
 
 /** What {@link spawnUntilReady} starts and how it knows the service is up. */
 export interface ReadyProbe {
-  /** Resolves `true` once the service answers (called every 50 ms until then). */
-  ready: () => Promise<boolean>;
+  /**
+   * Resolves `true` once the service answers (called every 50 ms until then). It gets
+   * the process, to tell its own answer from another server's that took the port.
+   */
+  ready: (child: ChildProcess) => Promise<boolean>;
   /** What ready means, for errors: "answering PING", "listening on 8080". */
   readiness: string;
   /** How long to wait for `ready`. */
@@ -49,7 +52,7 @@ export async function spawnUntilReady(
   exited.catch(() => {});
   const deadline = Date.now() + probe.timeoutMs;
   try {
-    while (!(await Promise.race([probe.ready(), exited]))) {
+    while (!(await Promise.race([probe.ready(child), exited]))) {
       if (Date.now() > deadline) {
         throw new Error(`${binary} was not ${probe.readiness} in time:\n${output}`);
       }
