@@ -1,4 +1,4 @@
-import { createOpenApiDocument, ROUTES } from '@linkpulse/core/http';
+import { createOpenApiDocument, linkSchema, ROUTES } from '@linkpulse/core/http';
 import { describe, expect, it } from 'vitest';
 
 type Operation = {
@@ -121,6 +121,14 @@ describe('createOpenApiDocument', () => {
     const references = refs(document);
     expect(references.length).toBeGreaterThan(0);
     for (const [ref, target] of references) expect(target, ref).toBeTypeOf('object');
+  });
+
+  it('names the link of a list page by reference, not as a copy', () => {
+    const page = document.components.schemas!.LinkPage as {
+      properties: { links: { items: unknown } };
+    };
+    expect(page.properties.links.items).toEqual({ $ref: '#/components/schemas/Link' });
+    expect(document.components.schemas!.Link).toEqual(linkSchema);
   });
 
   it('is generated from the route table the adapters serve', () => {

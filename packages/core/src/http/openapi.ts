@@ -35,6 +35,21 @@ const schemaRef = (schema: JsonSchema): unknown => {
   return name === undefined ? schema : { $ref: `#/components/schemas/${name}` };
 };
 
+/** A named schema as its component: the named schemas inside it become `$ref`s. */
+function component(schema: JsonSchema): unknown {
+  const nested = (inner: JsonSchema): unknown =>
+    NAMED_SCHEMAS.has(inner) ? schemaRef(inner) : component(inner);
+  return {
+    ...schema,
+    ...(schema.properties && {
+      properties: Object.fromEntries(
+        Object.entries(schema.properties).map(([key, inner]) => [key, nested(inner)]),
+      ),
+    }),
+    ...(schema.items && { items: nested(schema.items) }),
+  };
+}
+
 function parameters(route: RouteSpec): unknown[] {
   const list: unknown[] = [];
   const add = (where: 'path' | 'query', schema: JsonSchema | undefined) => {
@@ -115,7 +130,9 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): OpenApiDocu
     ...(options.serverUrl && { servers: [{ url: options.serverUrl }] }),
     paths,
     components: {
-      schemas: Object.fromEntries([...NAMED_SCHEMAS].map(([schema, name]) => [name, schema])),
+      schemas: Object.fromEntries(
+        [...NAMED_SCHEMAS].map(([schema, name]) => [name, component(schema)]),
+      ),
       securitySchemes: {
         bearerKey: {
           type: 'http',
